@@ -1,0 +1,45 @@
+# Two commands for a new user: `make demo` and `make test`. Everything else is a step they call.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: install demo test unit integration bench schemas kafka-up kafka-down clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed (set PYTHON=python3.11)")'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --progress-bar off -e ".[test]"
+	@touch $(STAMP)
+
+demo: install
+	$(VENV)/bin/matchmaker demo
+
+# Unit tests need nothing running; integration tests start the local broker themselves (port 19092).
+test: install
+	$(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+integration: install
+	$(PY) -m pytest tests/integration
+
+bench: install
+	$(PY) -m bench.run
+
+schemas: install
+	$(PY) -m schemas.export
+
+kafka-up: install
+	$(VENV)/bin/matchmaker kafka up
+
+kafka-down: install
+	$(VENV)/bin/matchmaker kafka down
+
+clean:
+	-$(VENV)/bin/matchmaker kafka down
+	rm -rf $(VENV) .matchmaker .pytest_cache artifacts

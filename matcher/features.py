@@ -1,0 +1,230 @@
+"""Per-entity features for the non-dense signals, computed once per entity version and cached.
+
+For every challenge and company profile the matcher derives, from its text alone:
+
+- `language`: the language the text is written in (the challenge's field, else guessed);
+- `concepts`: glossary concepts with their salience (specificity x damped mention count), and the
+  same folded onto the concepts' domains;
+- `tag_keys`: the tags normalised to glossary concepts (so "ev charging" and "sähköautojen lataus" are
+  one key), or to a stemmed form when the glossary does not know the tag;
+- `lexical`: a character n-gram vector of the content words.
+
+The lexical signal must work on a stream where documents arrive one at a time, and a pair's score must
+be the same in every worker process. So the vocabulary is *stateless* and the weighting *frozen*:
+
+- `HashingVectorizer` (char n-grams of 3-5 inside word boundaries, 2**20 buckets, no sign flipping)
+  needs no fitted vocabulary: any text maps to the same vector in every process, at any time;
+- the IDF is not learned from the live documents (that would drift with every event and differ between
+  shards) but frozen: computed at import from a small background corpus shipped in the project
+  (`matcher.background`, generic texts of city calls and company profiles in the three languages),
+  so n-grams of boilerplate ("the city", "ratkaisu", "tjänst") weigh little and domain n-grams much;
+- function words of Finnish, Swedish and English are dropped before hashing, and term counts are
+  damped (1 + log tf), then the vector is L2-normalised, so the lexical score is a cosine in [0, 1].
+
+A changed background corpus changes every lexical score: treat it like a model version (all workers
+must run the same code). Features are cached in an LRU keyed by (kind, id, version, text digest), so
+a query scores its candidates without recomputing anything but the pair products.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import OrderedDict
+from dataclasses import dataclass
+from threading import Lock
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import HashingVectorizer
+
+from matcher.glossary import CONCEPTS, DOMAINS, concept_counts, salience, tag_concepts
+from matcher.language import STOPWORDS, detect_language, tokens
+from schemas import Challenge, CompanyProfile
+
+N_FEATURES = 2**20
+NGRAMS = (3, 5)
+MIN_TAG_CONCEPT_WEIGHT = 0.5
+CACHE_SIZE = 50_000
+
+_ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
+_HASHER = HashingVectorizer(
+    analyzer="char_wb", ngram_range=NGRAMS, n_features=N_FEATURES, alternate_sign=False, norm=None, lowercase=False
+)
+_DOMAIN_INDEX = {d: i for i, d in enumerate(DOMAINS)}
+
+
+def content_text(text: str) -> str:
+    """Lower-cased content words: function words of the three languages and pure numbers dropped."""
+    return " ".join(t for t in tokens(text) if t not in _ALL_STOPWORDS and not t.isdigit() and len(t) > 1)
+
+
+def _raw_counts(texts: list[str]) -> sp.csr_matrix:
+    return _HASHER.transform([content_text(t) for t in texts]).tocsr()
+
+
+def _frozen_idf() -> np.ndarray:
+    """Smoothed IDF of every hash bucket over the shipped background corpus (unseen buckets: maximum)."""
+    from matcher.background import BACKGROUND
+
+    docs = [d for d in BACKGROUND if d.strip()]
+    counts = _raw_counts(docs)
+    df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
+    n = len(docs)
+    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+
+IDF = _frozen_idf()
+
+
+def lexical_vectors(texts: list[str]) -> sp.csr_matrix:
+    """Rows of damped, IDF-weighted, L2-normalised hashed char n-gram counts."""
+    matrix = _raw_counts(texts).astype(np.float32)
+    matrix.data = 1.0 + np.log(matrix.data)
+    matrix = matrix.multiply(IDF[np.newaxis, :]).tocsr()
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(matrix.multiply(1.0 / norms[:, np.newaxis]), dtype=np.float32)
+
+
+def _stem_key(tag: str) -> str:
+    """A tag the glossary does not know: its content words cut to 6 letters (crude, language-neutral)."""
+    words = [t[:6] for t in tokens(tag) if t not in _ALL_STOPWORDS]
+    return "tag:" + " ".join(words or tokens(tag))
+
+
+def tag_keys(tags: list[str]) -> frozenset[str]:
+    keys: set[str] = set()
+    for tag in tags:
+        found = [i for i in tag_concepts(tag) if CONCEPTS[i].weight >= MIN_TAG_CONCEPT_WEIGHT]
+        if found:
+            keys.update(f"concept:{i}" for i in found)
+        else:
+            keys.add(_stem_key(tag))
+    return frozenset(keys)
+
+
+@dataclass(frozen=True)
+class Features:
+    language: str
+    concepts: dict[int, float]  # concept index -> salience
+    concept_norm: float
+    domains: dict[int, float]  # domain index -> summed salience
+    domain_norm: float
+    tag_keys: frozenset[str]
+    lexical: sp.csr_matrix  # 1 x N_FEATURES, unit length (or empty)
+
+
+def challenge_fields(challenge: Challenge) -> tuple[str, str, list[str]]:
+    """(central text, body text, tags): title and tags are central, so they count twice for concepts."""
+    return challenge.title, challenge.description, list(challenge.tags)
+
+
+def company_fields(company: CompanyProfile) -> tuple[str, str, list[str]]:
+    return "; ".join(company.offerings), company.description, list(company.tags)
+
+
+def _build(central: str, body: str, tags: list[str], language: str | None) -> Features:
+    tag_text = ", ".join(tags)
+    full = " ".join([central, body, tag_text])
+    counts = concept_counts(full)
+    for index, n in concept_counts(" ".join([central, tag_text])).items():
+        counts[index] = counts.get(index, 0) + n  # what the title/offerings and tags name is central
+    weights = salience(counts)
+    domains: dict[int, float] = {}
+    for index, value in weights.items():
+        d = _DOMAIN_INDEX[CONCEPTS[index].domain]
+        domains[d] = domains.get(d, 0.0) + value
+    return Features(
+        language=language or detect_language(body),
+        concepts=weights,
+        concept_norm=math.sqrt(sum(v * v for v in weights.values())),
+        domains=domains,
+        domain_norm=math.sqrt(sum(v * v for v in domains.values())),
+        tag_keys=tag_keys(tags),
+        lexical=lexical_vectors([full]),
+    )
+
+
+class _LRU:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Features] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple) -> Features | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple, value: Features) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+CACHE = _LRU(CACHE_SIZE)
+
+
+def _digest(*parts: object) -> bytes:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=12).digest()
+
+
+def challenge_features(challenge: Challenge) -> Features:
+    central, body, tags = challenge_fields(challenge)
+    key = ("challenge", challenge.challenge_id, challenge.version, _digest(central, body, tags, challenge.language))
+    found = CACHE.get(key)
+    if found is None:
+        found = _build(central, body, tags, challenge.language)
+        CACHE.put(key, found)
+    return found
+
+
+def company_features(company: CompanyProfile) -> Features:
+    central, body, tags = company_fields(company)
+    key = ("company", company.company_id, company.version, _digest(central, body, tags))
+    found = CACHE.get(key)
+    if found is None:
+        found = _build(central, body, tags, None)
+        CACHE.put(key, found)
+    return found
+
+
+def weighted_cosine(a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float) -> float:
+    if not a or not b or a_norm == 0 or b_norm == 0:
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b[k] for k, v in a.items() if k in b) / (a_norm * b_norm)
+
+
+def shared_concepts(a: Features, b: Features, min_weight: float = 0.5) -> list[str]:
+    """Labels of the specific concepts both sides name, the most salient for the pair first."""
+    common = [i for i in a.concepts if i in b.concepts and CONCEPTS[i].weight >= min_weight]
+    common.sort(key=lambda i: (-a.concepts[i] * b.concepts[i], i))
+    return [CONCEPTS[i].label for i in common]
+
+
+__all__ = [
+    "CACHE",
+    "Features",
+    "IDF",
+    "challenge_features",
+    "company_features",
+    "content_text",
+    "lexical_vectors",
+    "shared_concepts",
+    "tag_keys",
+    "weighted_cosine",
+]

@@ -1,0 +1,158 @@
+"""Cross-lingual concepts: find the glossary's concepts in Finnish, Swedish or English text.
+
+The glossary (`matcher.glossary_data`) maps surface forms in the three languages onto English concept
+labels. Finding concepts is how a Finnish challenge and an English profile meet: "kotihoidon
+asiakkaat" and "home care clients" both yield the concept *home care*. The concept labels are also
+appended to the text the dense model embeds (see `matcher.text`), so the English-only MiniLM model sees
+English words for Finnish and Swedish texts, and normalise near-synonyms in tags ("ev charging" and
+"electric vehicle charging" both become *ev charging*).
+
+Matching is on lower-cased word tokens with prefix forms (for inflection) and in-word forms (for the
+parts of compounds); everything is compiled once at import, so it is the same in every process.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from matcher.glossary_data import GLOSSARY
+from matcher.language import tokens
+
+_FORM_CLEAN = re.compile(r"[^\w\*\[\]\^ ]+", re.UNICODE)
+# phrases rewritten before matching so that a form does not fire on an unrelated sense
+_REWRITES = [
+    (re.compile(r"\bsquare (?:metres|meters|metre|meter|kilometres|kilometers)\b"), "m2"),
+    (re.compile(r"\bneliömetri\w*\b"), "m2"),
+    (re.compile(r"\bkvadratmeter\w*\b"), "m2"),
+]
+
+
+@dataclass(frozen=True)
+class Concept:
+    index: int
+    label: str
+    weight: float
+    domain: str
+    word: re.Pattern[str] | None  # one-word forms, matched against a single token
+    phrase: re.Pattern[str] | None  # several-word forms, matched against the normalised text
+
+
+def _form_regex(form: str) -> tuple[bool, str]:
+    """(is one word, regex) of a glossary form."""
+    form = " ".join(_FORM_CLEAN.sub(" ", form.lower()).split())
+    if not form.strip("* "):
+        raise ValueError(f"empty glossary form {form!r}")
+    lead, trail = form.startswith("*"), form.endswith("*")
+    core = form.strip("*")
+    body = "".join(r"\S*" if ch == "*" else (ch if ch in "[]^" or ch.isalnum() else re.escape(ch)) for ch in core)
+    if " " not in core:
+        return True, (r"\S*" if lead else "") + body + (r"\S*" if trail else "")
+    return False, ("" if lead else "(?<= )") + (r"\S*" if lead else "") + body + (r"\S*" if trail else "(?= )")
+
+
+def _parse(source: str) -> tuple[Concept, ...]:
+    concepts: list[Concept] = []
+    domain = "general"
+    seen: set[str] = set()
+    for number, raw in enumerate(source.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("@"):
+            domain = line[1:].strip()
+            continue
+        fields = [f.strip() for f in line.split("|")]
+        if len(fields) != 5:
+            raise ValueError(f"glossary line {number}: expected 5 fields, got {len(fields)}: {line[:60]}")
+        label, weight, *forms = fields
+        if label in seen:
+            raise ValueError(f"glossary line {number}: duplicate concept {label!r}")
+        seen.add(label)
+        regexes = {_form_regex(f) for group in forms for f in group.split(",") if f.strip()}
+        regexes.add(_form_regex(label))  # the label itself always counts
+        words = sorted(r for one, r in regexes if one)
+        phrases = sorted(r for one, r in regexes if not one)
+        concepts.append(
+            Concept(
+                len(concepts),
+                label,
+                float(weight),
+                domain,
+                re.compile("(?:" + "|".join(words) + ")") if words else None,
+                re.compile("|".join(phrases)) if phrases else None,
+            )
+        )
+    return tuple(concepts)
+
+
+CONCEPTS: tuple[Concept, ...] = _parse(GLOSSARY)
+DOMAINS: tuple[str, ...] = tuple(dict.fromkeys(c.domain for c in CONCEPTS))
+BY_LABEL = {c.label: c for c in CONCEPTS}
+
+
+def normalised(text: str) -> str:
+    """Lower-cased tokens separated by single spaces, with a space at each end (what forms match on)."""
+    lowered = text.lower()
+    for pattern, replacement in _REWRITES:
+        lowered = pattern.sub(replacement, lowered)
+    return " " + " ".join(tokens(lowered)) + " "
+
+
+_WORD_CONCEPTS = [c for c in CONCEPTS if c.word is not None]
+_PHRASE_CONCEPTS = [c for c in CONCEPTS if c.phrase is not None]
+
+
+@lru_cache(maxsize=200_000)
+def token_concepts(token: str) -> tuple[int, ...]:
+    """Concepts one token names. Cached: vocabulary repeats, so most tokens cost a dict look-up."""
+    return tuple(c.index for c in _WORD_CONCEPTS if c.word.fullmatch(token))  # type: ignore[union-attr]
+
+
+def concept_counts(text: str) -> dict[int, int]:
+    """Concept index -> number of mentions in the text (one-word forms per token, plus phrases)."""
+    prepared = normalised(text)
+    counts: dict[int, int] = {}
+    for token in prepared.split():
+        for index in token_concepts(token):
+            counts[index] = counts.get(index, 0) + 1
+    for concept in _PHRASE_CONCEPTS:
+        found = len(concept.phrase.findall(prepared))  # type: ignore[union-attr]
+        if found:
+            counts[concept.index] = counts.get(concept.index, 0) + found
+    return counts
+
+
+def explain(text: str) -> dict[str, list[str]]:
+    """Concept label -> the words or phrases of the text that named it (for checking the glossary)."""
+    prepared = normalised(text)
+    found: dict[str, list[str]] = {}
+    for token in prepared.split():
+        for index in token_concepts(token):
+            found.setdefault(CONCEPTS[index].label, []).append(token)
+    for concept in _PHRASE_CONCEPTS:
+        for hit in concept.phrase.findall(prepared):  # type: ignore[union-attr]
+            found.setdefault(concept.label, []).append(hit)
+    return found
+
+
+@lru_cache(maxsize=8192)
+def tag_concepts(tag: str) -> frozenset[int]:
+    """The concepts a single tag names (a tag is short, so every hit counts)."""
+    return frozenset(concept_counts(tag))
+
+
+def salience(counts: dict[int, int]) -> dict[int, float]:
+    """Weight of each concept in a text: specificity times a damped mention count."""
+    return {i: CONCEPTS[i].weight * (1.0 + math.log(n)) for i, n in counts.items()}
+
+
+def labels_for_text(counts: dict[int, int], min_weight: float = 0.5, limit: int = 16) -> list[str]:
+    """English labels of the salient, specific concepts, most salient first (for the dense text)."""
+    ranked = sorted(salience(counts).items(), key=lambda kv: (-kv[1], kv[0]))
+    return [CONCEPTS[i].label for i, _ in ranked if CONCEPTS[i].weight >= min_weight][:limit]
+
+
+__all__ = ["BY_LABEL", "CONCEPTS", "DOMAINS", "Concept", "concept_counts", "labels_for_text", "normalised", "salience", "tag_concepts"]

@@ -1,0 +1,63 @@
+"""Offline ranking of whole files: the `matchmaker rank` and `eval` front door to the same matcher."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from matcher.embedding import Embedder
+from matcher.ranker import Match, Ranker
+from matcher.text import challenge_text, company_text
+from schemas import Challenge, CompanyProfile
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def load_jsonl(path: str | Path, model: type[Model]) -> list[Model]:
+    """Read one validated event per non-empty line; a bad line raises ValueError naming its line."""
+    items: list[Model] = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                items.append(model.model_validate(json.loads(line)))
+            except (ValueError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: {error}") from error
+    return items
+
+
+def build_ranker(
+    challenges: list[Challenge],
+    companies: list[CompanyProfile],
+    embedder: Embedder,
+    top_k: int = 10,
+    min_score: float = 0.0,
+) -> tuple[Ranker, dict[str, object]]:
+    """A ranker holding every entity, and the vector of each (keyed by id)."""
+    ranker = Ranker(embedder.dimension, top_k=top_k, min_score=min_score)
+    vectors: dict[str, object] = {}
+    for challenge, vector in zip(challenges, embedder.encode([challenge_text(c) for c in challenges])):
+        ranker.upsert_challenge(challenge, vector)
+        vectors[challenge.challenge_id] = vector
+    for company, vector in zip(companies, embedder.encode([company_text(c) for c in companies])):
+        ranker.upsert_company(company, vector)
+        vectors[company.company_id] = vector
+    return ranker, vectors
+
+
+def rank_challenges_offline(
+    challenges: list[Challenge],
+    companies: list[CompanyProfile],
+    embedder: Embedder,
+    top_k: int = 10,
+    min_score: float = 0.0,
+    today: date | None = None,
+) -> dict[str, list[Match]]:
+    """For every challenge, its ranked companies: what the worker emits with trigger `challenge`."""
+    ranker, vectors = build_ranker(challenges, companies, embedder, top_k, min_score)
+    return {c.challenge_id: ranker.rank_companies(c, vectors[c.challenge_id], today) for c in challenges}

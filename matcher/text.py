@@ -1,0 +1,56 @@
+"""The text of each side that the dense model reads.
+
+`challenge_text`/`company_text` are what the dense model embeds (the streaming worker calls them
+too, so all text preparation lives here). The preparation is language-aware:
+
+- an English text is embedded as written, followed by a line of English glossary concepts
+  ("Concepts: ev charging, demand response."), which pulls near-synonyms onto one wording;
+- a Finnish or Swedish text is embedded as its English concept line alone. all-MiniLM-L6-v2 was
+  trained on English: on Finnish words it mostly encodes "this is Finnish", so two unrelated Finnish
+  texts look alike (cosine ~0.7) and a Finnish text looks unlike its English counterpart (~0.1). The
+  glossary's English concepts are the part of such a text the model can read. When the glossary finds
+  nothing in a non-English text, the text is embedded as written.
+
+The language is the challenge's `language` field, else guessed from the description.
+"""
+
+from __future__ import annotations
+
+from matcher.features import challenge_fields, company_fields
+from matcher.glossary import concept_counts, labels_for_text
+from matcher.language import detect_language
+from schemas import Challenge, CompanyProfile
+
+CONCEPT_LABELS = 12
+
+
+def concepts_line(central: str, body: str, tags: list[str]) -> str:
+    """'Concepts: a, b, c.' with the most salient specific concepts (title/offerings and tags count twice)."""
+    tag_text = ", ".join(tags)
+    counts = concept_counts(" ".join([central, central, body, tag_text, tag_text]))
+    labels = labels_for_text(counts, limit=CONCEPT_LABELS)
+    return ("Concepts: " + ", ".join(labels) + ".") if labels else ""
+
+
+def _prepare(original: list[str], fields: tuple[str, str, list[str]], language: str) -> str:
+    concepts = concepts_line(*fields)
+    if language != "en" and concepts:
+        return concepts
+    return " ".join(p for p in [*original, concepts] if p)
+
+
+def challenge_text(challenge: Challenge) -> str:
+    parts = [challenge.title + ".", challenge.description]
+    if challenge.tags:
+        parts.append("Topics: " + ", ".join(challenge.tags) + ".")
+    language = challenge.language or detect_language(challenge.description)
+    return _prepare(parts, challenge_fields(challenge), language)
+
+
+def company_text(company: CompanyProfile) -> str:
+    parts = [company.description]
+    if company.offerings:
+        parts.append("Offerings: " + "; ".join(company.offerings) + ".")
+    if company.tags:
+        parts.append("Topics: " + ", ".join(company.tags) + ".")
+    return _prepare(parts, company_fields(company), detect_language(company.description))

@@ -1,0 +1,85 @@
+"""`matchmaker demo`: the whole system end to end on the project's sample data, then tidy up."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from matcher.offline import load_jsonl
+from schemas import Challenge, CompanyProfile, MatchResult
+from services.kafka_local import LocalBroker
+from services.progress import wait_until_drained
+from services.publish import Publisher, publish_file
+from services.results import latest_rankings, read_matches
+from services.settings import Settings
+from services.topics import ensure_topics
+
+
+def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
+    """A worker in its own process (as in production), logging to a file."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=Path(__file__).resolve().parent.parent,
+        )
+
+
+def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run_demo(settings: Settings, as_json: bool = False) -> int:
+    say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if as_json else (lambda *a: print(*a, flush=True))
+    started = time.monotonic()
+    broker = LocalBroker(settings)
+    broker_was_running = broker.status().running
+    say(broker.up().describe())
+    ensure_topics(settings)
+    worker = start_worker(settings, settings.home / "logs" / "demo-worker.log")
+    try:
+        data = settings.sample_data_dir
+        with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+            say(f"published {publish_file(publisher, 'companies', data / 'companies.jsonl')} company profiles")
+            wait_until_drained(settings, timeout=240, alive=lambda: worker.poll() is None)
+            say(f"published {publish_file(publisher, 'challenges', data / 'challenges.jsonl')} challenges")
+            wait_until_drained(settings, timeout=240, alive=lambda: worker.poll() is None)
+        rankings = latest_rankings(read_matches(settings), trigger="challenge")
+        challenges = load_jsonl(data / "challenges.jsonl", Challenge)
+        names = {c.company_id: c.name for c in load_jsonl(data / "companies.jsonl", CompanyProfile)}
+        for challenge in challenges:
+            ranking = rankings.get(challenge.challenge_id, [])
+            if as_json:
+                for result in ranking:
+                    print(result.model_dump_json(), flush=True)
+            else:
+                print_ranking(challenge, ranking, names)
+        total = sum(len(r) for r in rankings.values() if r)
+        say(f"{total} matches for {len(challenges)} challenges in {time.monotonic() - started:.0f}s")
+        return 0
+    finally:
+        stop_process(worker)
+        if not broker_was_running:
+            broker.down()
+
+
+def print_ranking(challenge: Challenge, ranking: list[MatchResult], names: dict[str, str]) -> None:
+    print(f"\n{challenge.challenge_id} [{challenge.city}, {challenge.language or '?'}] {challenge.title}")
+    if challenge.status != "open":
+        print("   (closed: not matched)")
+    elif not ranking:
+        print("   (no company above the minimum score)")
+    for result in ranking:
+        reason = result.reasons[0] if result.reasons else ""
+        print(f"  {result.rank:>2}. {result.score:.3f}  {names.get(result.company_id, result.company_id):<32.32}  {reason}")

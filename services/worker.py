@@ -1,0 +1,312 @@
+"""The matching worker: a Faust app in three stages, every stage partitioned so processes scale out.
+
+    challenges ─┐                     ┌─ company  → its shard (murmur2(company_id) % shards)
+                ├─ embed (validate, ──┤                                   ┌─ company ranks the shard's
+    companies ──┘   batch-embed)      └─ challenge → every shard          │  open challenges → matches
+                         │ invalid → dead-letters        shard-input ─────┤
+                                                                          └─ challenge ranks the shard's
+                                                   partials ← per-shard top k   companies → partials
+                                                      └─ merge: all shards in → global top k → matches
+
+Companies are many, so they are sharded; challenges are few, so every shard keeps all of them.
+Every shard sees its companies and all challenges in one ordered log, so whichever side arrives
+first, the pair is evaluated when the second arrives. Shard state (entities + vectors) lives in
+Faust tables backed by changelog topics; a restarted or rebalanced worker recovers it from Kafka
+and rebuilds its in-memory vector index from the table without re-embedding.
+
+Processing guarantee: at-least-once with idempotent outputs. Each stored record notes whether its
+outputs were sent; a redelivered event re-sends only outputs that were not confirmed, and every
+MatchResult carries a deterministic match_id, so downstream de-duplication is exact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterable
+
+import faust
+import numpy as np
+from kafka.partitioner.default import murmur2
+
+from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
+from schemas import Challenge, CompanyProfile, MatchResult
+from services import codec
+from services.settings import Settings
+
+log = logging.getLogger("matchmaker.worker")
+
+
+def shard_of(key: str, shards: int) -> int:
+    """Kafka's default partitioner (murmur2), so Java and Python producers agree on a key's shard."""
+    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % shards
+
+
+def match_to_dict(match: Match) -> dict[str, Any]:
+    return {
+        "challenge_id": match.challenge_id,
+        "company_id": match.company_id,
+        "challenge_version": match.challenge_version,
+        "company_version": match.company_version,
+        "score": match.score,
+        "components": match.components,
+        "reasons": list(match.reasons),
+    }
+
+
+def match_from_dict(data: dict[str, Any]) -> Match:
+    return Match(**{**data, "reasons": tuple(data["reasons"])})
+
+
+class MatchWorker:
+    """Builds the Faust app and holds what its agents share: the model and per-shard rankers."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        servers = [f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")]
+        self.app = faust.App(
+            settings.app_id,
+            broker=servers,
+            store="memory://",
+            topic_partitions=settings.shards,
+            topic_replication_factor=settings.replication_factor,
+            table_standby_replicas=0,
+            processing_guarantee="at_least_once",
+            consumer_auto_offset_reset="earliest",
+            broker_session_timeout=settings.session_timeout,
+            broker_heartbeat_interval=max(1.0, settings.session_timeout / 5),
+            broker_commit_interval=1.0,
+            stream_recovery_delay=0.2,
+            producer_acks=-1,
+            producer_linger=0.005,
+            web_port=settings.worker_web_port,
+            web_host="127.0.0.1",
+            datadir=str(settings.home / "worker-data" / f"{settings.app_id}-{settings.worker_web_port}"),
+            loghandlers=[],
+        )
+        (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._embedder = None
+        self._rankers: dict[int, Ranker] = {}
+        self._declare()
+
+    # -- topology -----------------------------------------------------------------------------
+    def _declare(self) -> None:
+        s, app = self.settings, self.app
+        raw = {"key_serializer": "raw", "value_serializer": "raw"}
+        self.sources = app.topic(s.topic_challenges, s.topic_companies, **raw)
+        self.shard_input = app.topic(s.shard_input_topic, partitions=s.shards, internal=True, **raw)
+        self.partials = app.topic(s.partials_topic, partitions=s.shards, internal=True, **raw)
+        self.matches = app.topic(s.topic_matches, **raw)
+        self.dead_letters = app.topic(s.topic_dead_letters, **raw)
+        schema = faust.Schema(key_serializer="json", value_serializer="json")
+        table = {"default": None, "partitions": s.shards, "schema": schema}
+        self.companies = app.Table("companies", **table)
+        self.challenges = app.Table("challenges", **table)  # key "<shard>/<challenge_id>"
+        self.merges = app.Table("merges", **table)
+        app.agent(self.sources, name="embed")(self._embed_agent)
+        app.agent(self.shard_input, name="shard")(self._shard_agent)
+        app.agent(self.partials, name="merge")(self._merge_agent)
+        app.on_partitions_revoked.connect(self._on_revoked)
+
+    async def _on_revoked(self, app: faust.App, revoked: set, **_: Any) -> None:
+        """Drop indexes of shards that may move; they are rebuilt from the recovered table on demand."""
+        for tp in revoked:
+            if tp.topic == self.settings.shard_input_topic:
+                self._rankers.pop(tp.partition, None)
+
+    # -- stage 1: validate and embed ------------------------------------------------------------
+    @property
+    def embedder(self):
+        if self._embedder is None:
+            if self.settings.torch_threads:
+                import torch
+
+                torch.set_num_threads(self.settings.torch_threads)
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
+    async def _embed_agent(self, stream: faust.StreamT) -> None:
+        s = self.settings
+        async for events in stream.take_events(s.embed_batch_size, within=s.embed_batch_window):
+            await self._embed_batch(events)
+
+    async def _embed_batch(self, events: Iterable[faust.EventT]) -> None:
+        accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]] = []
+        pending = []
+        for event in events:
+            message = event.message
+            kind: codec.Kind = "challenge" if message.topic == self.settings.topic_challenges else "company"
+            decoded = codec.decode(kind, message.key, message.value)
+            if isinstance(decoded, codec.Rejected):
+                log.warning("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, decoded.reason)
+                record = codec.dead_letter(message.topic, message.partition, message.offset, message.key, message.value, decoded)
+                pending.append(await self.dead_letters.send(key=message.key, value=record))
+            elif isinstance(decoded, codec.Tombstone):
+                pending += await self._route({"kind": kind, "deleted": decoded.key}, kind, decoded.key, message)
+            else:
+                accepted.append((event, decoded))
+        if accepted:
+            texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
+            loop = asyncio.get_running_loop()
+            vectors = await loop.run_in_executor(self._executor, self.embedder.encode, texts)
+            for (event, entity), vector in zip(accepted, vectors):
+                kind = "challenge" if isinstance(entity, Challenge) else "company"
+                payload = {
+                    "kind": kind,
+                    "entity": entity.model_dump(mode="json"),
+                    "vector": codec.encode_vector(vector),
+                    "model": self.embedder.name,
+                }
+                pending += await self._route(payload, kind, entity.key, event.message)
+        await _confirm(pending)
+
+    async def _route(self, payload: dict, kind: str, key: str, source) -> list:
+        """Companies go to their shard; challenges to every shard."""
+        payload["source_timestamp"] = source.timestamp
+        value = codec.to_json_bytes(payload)
+        shards = range(self.settings.shards) if kind == "challenge" else [shard_of(key, self.settings.shards)]
+        return [await self.shard_input.send(key=key.encode(), value=value, partition=p) for p in shards]
+
+    # -- stage 2: per-shard state and ranking -----------------------------------------------------
+    def _ranker(self, shard: int) -> Ranker:
+        """The shard's in-memory index, rebuilt from the recovered tables after a rebalance."""
+        ranker = self._rankers.get(shard)
+        if ranker is None:
+            ranker = Ranker(self.embedder.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
+            for record in list(self.companies.values()):
+                if record and record.get("shard") == shard and "entity" in record:
+                    ranker.upsert_company(CompanyProfile.model_validate(record["entity"]), codec.decode_vector(record["vector"]))
+            for record in list(self.challenges.values()):
+                if record and record.get("shard") == shard and "entity" in record:
+                    ranker.upsert_challenge(Challenge.model_validate(record["entity"]), codec.decode_vector(record["vector"]))
+            self._rankers[shard] = ranker
+        return ranker
+
+    async def _shard_agent(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            payload = codec.json_loads(event.message.value)
+            shard = event.message.partition
+            if payload["kind"] == "company":
+                await self._on_company(shard, payload)
+            else:
+                await self._on_challenge(shard, payload)
+
+    async def _on_company(self, shard: int, payload: dict) -> None:
+        ranker = self._ranker(shard)
+        if "deleted" in payload:
+            company_id = payload["deleted"]
+            previous = self.companies.get(company_id)
+            ranker.remove_company(company_id)
+            if previous is not None:  # keep only the version, so replays of older events stay ignored
+                self.companies[company_id] = {"shard": shard, "version": previous["version"], "deleted": True, "sent": True}
+            return
+        company = CompanyProfile.model_validate(payload["entity"])
+        previous = self.companies.get(company.company_id)
+        if _already_applied(previous, company.version):
+            return
+        vector = codec.decode_vector(payload["vector"])
+        if company.status == "withdrawn":
+            ranker.remove_company(company.company_id)
+            self.companies[company.company_id] = {"shard": shard, "version": company.version, "withdrawn": True, "sent": True}
+            return
+        record = {"shard": shard, "version": company.version, "entity": payload["entity"], "vector": payload["vector"], "model": payload["model"]}
+        self.companies[company.company_id] = record
+        ranker.upsert_company(company, vector)
+        matches = ranker.rank_challenges(company, vector)
+        await _confirm([await self._emit(m, "company", payload["model"]) for m in matches])
+        self.companies[company.company_id] = {**record, "sent": True}
+
+    async def _on_challenge(self, shard: int, payload: dict) -> None:
+        ranker = self._ranker(shard)
+        if "deleted" in payload:
+            challenge_id = payload["deleted"]
+            ranker.remove_challenge(challenge_id)
+            key = f"{shard}/{challenge_id}"
+            previous = self.challenges.get(key)
+            if previous is not None:
+                self.challenges[key] = {"shard": shard, "version": previous["version"], "deleted": True, "sent": True}
+            return
+        challenge = Challenge.model_validate(payload["entity"])
+        key = f"{shard}/{challenge.challenge_id}"
+        previous = self.challenges.get(key)
+        if _already_applied(previous, challenge.version):
+            return
+        vector = codec.decode_vector(payload["vector"])
+        record = {"shard": shard, "version": challenge.version, "entity": payload["entity"], "vector": payload["vector"], "model": payload["model"]}
+        self.challenges[key] = record
+        ranker.upsert_challenge(challenge, vector)
+        partial = {
+            "challenge_id": challenge.challenge_id,
+            "version": challenge.version,
+            "shard": shard,
+            "shards": self.settings.shards,
+            "model": payload["model"],
+            "source_timestamp": payload.get("source_timestamp"),
+            "matches": [match_to_dict(m) for m in ranker.rank_companies(challenge, vector)],
+        }
+        sent = await self.partials.send(key=challenge.challenge_id.encode(), value=codec.to_json_bytes(partial))
+        await _confirm([sent])
+        self.challenges[key] = {**record, "sent": True}
+
+    # -- stage 3: merge shard partials into one ranking -------------------------------------------
+    async def _merge_agent(self, stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            partial = codec.json_loads(event.message.value)
+            await self._on_partial(partial)
+
+    async def _on_partial(self, partial: dict) -> None:
+        challenge_id, version = partial["challenge_id"], partial["version"]
+        state = self.merges.get(challenge_id)
+        if state is not None and (state["version"] > version or (state["version"] == version and state.get("done"))):
+            return
+        if state is None or state["version"] < version:
+            state = {"version": version, "parts": {}}
+        parts = {**state["parts"], str(partial["shard"]): partial["matches"]}
+        if len(parts) < partial["shards"]:
+            self.merges[challenge_id] = {"version": version, "parts": parts}
+            return
+        ranked = merge_partial_rankings(
+            ([match_from_dict(m) for m in part] for part in parts.values()), self.settings.top_k
+        )
+        await _confirm([await self._emit(m, "challenge", partial["model"]) for m in ranked])
+        self.merges[challenge_id] = {"version": version, "done": True}
+
+    async def _emit(self, match: Match, trigger: str, model: str):
+        result = MatchResult.create(
+            challenge_id=match.challenge_id,
+            company_id=match.company_id,
+            challenge_version=match.challenge_version,
+            company_version=match.company_version,
+            rank=match.rank,
+            score=match.score,
+            components=match.components,
+            reasons=list(match.reasons),
+            trigger=trigger,
+            model=model,
+        )
+        return await self.matches.send(key=match.company_id.encode(), value=result.model_dump_json().encode())
+
+
+def _already_applied(previous: dict | None, version: int) -> bool:
+    """An older version, or this version with its outputs confirmed: nothing to do."""
+    if previous is None:
+        return False
+    return previous["version"] > version or (previous["version"] == version and bool(previous.get("sent")))
+
+
+async def _confirm(pending: list) -> None:
+    """Wait until the broker acknowledged every message sent (acks=all)."""
+    if pending:
+        await asyncio.gather(*pending)
+
+
+def run_worker(settings: Settings) -> None:
+    """Run one worker process until SIGTERM/SIGINT."""
+    from services.topics import ensure_topics
+
+    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    ensure_topics(settings)
+    worker = MatchWorker(settings)
+    faust.Worker(worker.app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

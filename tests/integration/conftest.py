@@ -1,0 +1,92 @@
+"""Integration fixtures: one real local Kafka broker for the session, a fresh namespace per test module.
+
+The broker listens on 127.0.0.1:19092 (MATCHMAKER_TEST_KAFKA_PORT to change) so a developer's own
+broker on 9092 is left alone. With KAFKA_BOOTSTRAP_SERVERS set, the tests use that cluster instead.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from pathlib import Path
+
+import pytest
+
+from services.demo import start_worker, stop_process
+from services.kafka_local import LocalBroker
+from services.progress import wait_until_drained
+from services.settings import Settings
+from services.topics import ensure_topics
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def broker_settings() -> Settings:
+    settings = Settings(kafka_port=int(os.environ.get("MATCHMAKER_TEST_KAFKA_PORT", "19092")))
+    broker = LocalBroker(settings)
+    was_running = broker.status().running
+    broker.up()
+    yield settings
+    if not was_running:
+        broker.down()
+
+
+def make_namespace(base: Settings, **overrides: object) -> Settings:
+    """Settings whose topics and consumer group belong to one test only."""
+    prefix = "t" + uuid.uuid4().hex[:10]
+    fields = {
+        "app_id": prefix,
+        "topic_challenges": f"{prefix}-challenges",
+        "topic_companies": f"{prefix}-companies",
+        "topic_matches": f"{prefix}-matches",
+        "topic_dead_letters": f"{prefix}-dead-letters",
+        "worker_web_port": free_port(),
+        "session_timeout": 6.0,
+        **overrides,
+    }
+    settings = base.model_copy(update=fields)
+    ensure_topics(settings)
+    return settings
+
+
+class WorkerProcess:
+    """A real `matchmaker worker` process with the given settings."""
+
+    def __init__(self, settings: Settings, name: str = "worker") -> None:
+        self.settings = settings
+        self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
+        self.process = start_worker(settings, self.log)
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def drain(self, timeout: float = 180.0) -> None:
+        wait_until_drained(self.settings, timeout=timeout, alive=lambda: self.alive)
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def namespace(broker_settings: Settings) -> Settings:
+    return make_namespace(broker_settings)
+
+
+@pytest.fixture(scope="module")
+def worker(namespace: Settings):
+    process = WorkerProcess(namespace)
+    yield process
+    process.stop()

@@ -1,0 +1,19 @@
+"""Unit-test fixtures: a fake embedder, and the real model loaded once per session."""
+
+from __future__ import annotations
+
+import pytest
+from matcher_factories import HashEmbedder
+
+
+@pytest.fixture
+def hash_embedder() -> HashEmbedder:
+    return HashEmbedder()
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real all-MiniLM-L6-v2 model (packaged, offline), loaded once for the session."""
+    from matcher.embedding import load_embedder
+
+    return load_embedder()

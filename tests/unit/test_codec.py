@@ -1,0 +1,51 @@
+"""Decoding raw Kafka messages: every refusal has a reason a city developer understands."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+
+from schemas import Challenge
+from services import codec
+
+CHALLENGE = {"challenge_id": "ch-1", "version": 1, "city": "Oulu", "title": "T", "description": "D"}
+
+
+def test_valid_message_decodes():
+    event = codec.decode("challenge", b"ch-1", json.dumps(CHALLENGE).encode())
+    assert isinstance(event, Challenge) and event.city == "Oulu"
+
+
+def test_null_value_is_a_tombstone():
+    assert codec.decode("company", b"co-1", None) == codec.Tombstone("company", "co-1")
+
+
+def test_refusals_say_why():
+    cases = {
+        b"\xff\xfe": "not UTF-8",
+        b"{oops": "not JSON",
+        b"[1, 2]": "JSON object, not a JSON list",
+        json.dumps({**CHALLENGE, "city": "Bergen"}).encode(): "city:",
+    }
+    for value, words in cases.items():
+        rejected = codec.decode("challenge", b"ch-1", value)
+        assert isinstance(rejected, codec.Rejected) and words in rejected.reason, (value, rejected)
+
+
+def test_key_must_equal_the_id():
+    rejected = codec.decode("challenge", b"other", json.dumps(CHALLENGE).encode())
+    assert isinstance(rejected, codec.Rejected) and rejected.category == "key-mismatch"
+
+
+def test_dead_letter_keeps_non_utf8_value_as_base64():
+    record = json.loads(codec.dead_letter("challenges", 2, 41, b"k", b"\xff\x00", codec.Rejected("r", "not-utf8")))
+    assert record["value_encoding"] == "base64" and base64.b64decode(record["value"]) == b"\xff\x00"
+    assert (record["source_topic"], record["partition"], record["offset"], record["reason"]) == ("challenges", 2, 41, "r")
+    assert record["seen_at"]
+
+
+def test_vectors_round_trip_exactly():
+    vector = np.random.default_rng(1).standard_normal(384).astype(np.float32)
+    assert np.array_equal(codec.decode_vector(codec.encode_vector(vector)), vector)
