@@ -49,7 +49,6 @@ from matcher.rules import challenge_is_open, eligible
 from schemas import Challenge, CompanyProfile
 
 K = 10
-KNOWN_LANGUAGES = ("fi", "sv", "en")
 METRICS = ("ndcg@10", "recall@10", "mrr")
 
 
@@ -98,7 +97,6 @@ class Report:
     companies: int
     judged_pairs: int
     hybrid: SystemResult
-    repaired_profiles: int = 0
     skipped_closed: list[str] = field(default_factory=list)
     baselines: dict[str, SystemResult] = field(default_factory=dict)
 
@@ -113,7 +111,6 @@ class Report:
             "challenges": self.challenges,
             "companies": self.companies,
             "judged_pairs": self.judged_pairs,
-            "repaired_profiles": self.repaired_profiles,
             "skipped_closed": self.skipped_closed,
             "k": K,
             "hybrid": self.hybrid.to_dict(),
@@ -201,35 +198,6 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     return qrels
 
 
-def load_companies(path: str | Path) -> tuple[list[CompanyProfile], int]:
-    """Company profiles, tolerating working-language codes the contract does not know.
-
-    The contract's `languages` allows only fi/sv/en; labelled sets written by hand sometimes list others
-    (e.g. "no", "de"). The field plays no part in matching, so an unknown code is dropped rather than
-    losing the whole profile; the count of profiles so repaired is returned. Any other error raises.
-    """
-    companies: list[CompanyProfile] = []
-    repaired = 0
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            raw = json.loads(line)
-            try:
-                companies.append(CompanyProfile.model_validate(raw))
-                continue
-            except ValueError as error:
-                known = [code for code in raw.get("languages") or [] if code in KNOWN_LANGUAGES]
-                if known == raw.get("languages"):
-                    raise ValueError(f"{path}:{number}: {error}") from error
-            try:
-                companies.append(CompanyProfile.model_validate({**raw, "languages": known}))
-            except ValueError as error:
-                raise ValueError(f"{path}:{number}: {error}") from error
-            repaired += 1
-    return companies, repaired
-
-
 def load_pairs(path: str | Path) -> set[tuple[str, str]]:
     path = Path(path)
     if not path.exists():
@@ -290,7 +258,7 @@ def evaluate(
     """Rank every challenge of the set with the production path and score it against the judgements."""
     directory = Path(directory)
     challenges = load_jsonl(directory / "challenges.jsonl", Challenge)
-    companies, repaired = load_companies(directory / "companies.jsonl")
+    companies = load_jsonl(directory / "companies.jsonl", CompanyProfile)
     qrels = load_qrels(directory / "qrels.tsv")
     excluded = load_pairs(directory / "city_excluded.tsv")
     as_of = today or date.min
@@ -307,7 +275,6 @@ def evaluate(
         challenges=len(challenges),
         companies=len(companies),
         judged_pairs=sum(len(v) for v in qrels.values()),
-        repaired_profiles=repaired,
         skipped_closed=closed,
         hybrid=score_rankings("hybrid", hybrid_rankings, qrels, languages, excluded),
     )
@@ -348,8 +315,6 @@ def format_report(report: Report) -> str:
     lines.append(f"city-excluded pairs in any hybrid top {K}: {report.city_excluded_in_top}")
     if report.skipped_closed:
         lines.append(f"not scored (closed, so nothing is ranked for them): {', '.join(report.skipped_closed)}")
-    if report.repaired_profiles:
-        lines.append(f"note: {report.repaired_profiles} profile(s) listed working languages outside fi/sv/en; dropped them")
     return "\n".join(lines)
 
 

@@ -117,11 +117,14 @@ class Ranker:
         if not companies:
             return []
         scored = score_pairs(challenges, companies, dense)
+        scores = np.round(scored.score.astype(np.float64), SCORE_DECIMALS)
+        kept = [i for i in range(len(companies)) if scores[i] >= self.min_score]
+        # order as assign_ranks will (score, then the other side's id) and explain only the top k
+        bare = lambda i: Match(challenges[i].challenge_id, companies[i].company_id, 0, 0, float(scores[i]))
+        kept.sort(key=lambda i: (-scores[i], key(bare(i))))
         matches = []
-        for i, (challenge, company) in enumerate(zip(challenges, companies)):
-            score = round(float(scored.score[i]), SCORE_DECIMALS)
-            if score < self.min_score:
-                continue
+        for i in kept[: self.top_k]:
+            challenge, company = challenges[i], companies[i]
             components = {name: round(float(values[i]), SCORE_DECIMALS) for name, values in scored.components.items()}
             matches.append(
                 Match(
@@ -129,7 +132,7 @@ class Ranker:
                     company_id=company.company_id,
                     challenge_version=challenge.version,
                     company_version=company.version,
-                    score=score,
+                    score=float(scores[i]),
                     components=components,
                     reasons=tuple(reasons_for(challenge, company, components)),
                 )

@@ -34,6 +34,7 @@ class City(str, Enum):
 
 
 Language = Literal["fi", "sv", "en"]
+LanguageCode = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[a-z]{2,3}$")]
 
 
 def _reject_blank(value: str) -> str:
@@ -101,7 +102,9 @@ class CompanyProfile(_Event):
         default_factory=list, description="Cities the company wants to work with; empty means all six."
     )
     employees: int | None = Field(default=None, ge=0)
-    languages: list[Language] = Field(default_factory=list, description="Languages the company works in.")
+    languages: list[LanguageCode] = Field(
+        default_factory=list, max_length=MAX_LIST_ITEMS, description="ISO 639-1 codes of the languages the company works in."
+    )
     status: Literal["active", "withdrawn"] = "active"
 
     @property

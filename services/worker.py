@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterable
 
@@ -32,7 +33,7 @@ from kafka.partitioner.default import murmur2
 
 from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
 from schemas import Challenge, CompanyProfile, MatchResult
-from services import codec
+from services import codec, metrics
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.worker")
@@ -109,6 +110,28 @@ class MatchWorker:
         app.agent(self.shard_input, name="shard")(self._shard_agent)
         app.agent(self.partials, name="merge")(self._merge_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
+        app.page("/healthz")(self._healthz)
+        app.page("/readyz")(self._readyz)
+        app.page("/metrics")(self._metrics)
+
+    # -- operations endpoints (Kubernetes probes, Prometheus) --------------------------------------
+    async def _healthz(self, web, request):
+        """Liveness: the event loop answers."""
+        return web.json({"status": "ok"})
+
+    async def _readyz(self, web, request):
+        """Readiness: joined the group, holds partitions, and table recovery is complete."""
+        app = self.app
+        recovered = app.tables.recovery.completed.is_set()
+        assigned = bool(app.consumer.assignment()) if app.consumer else False
+        ready = recovered and assigned and not app.rebalancing
+        body = {"ready": ready, "recovered": recovered, "assigned": assigned, "rebalancing": app.rebalancing}
+        return web.json(body, status=200 if ready else 503)
+
+    async def _metrics(self, web, request):
+        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+        return web.bytes(generate_latest(metrics.REGISTRY), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     async def _on_revoked(self, app: faust.App, revoked: set, **_: Any) -> None:
         """Drop indexes of shards that may move; they are rebuilt from the recovered table on demand."""
@@ -138,8 +161,10 @@ class MatchWorker:
         for event in events:
             message = event.message
             kind: codec.Kind = "challenge" if message.topic == self.settings.topic_challenges else "company"
+            metrics.EVENTS_CONSUMED.labels(message.topic).inc()
             decoded = codec.decode(kind, message.key, message.value)
             if isinstance(decoded, codec.Rejected):
+                metrics.DEAD_LETTERS.labels(decoded.category).inc()
                 log.warning("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, decoded.reason)
                 record = codec.dead_letter(message.topic, message.partition, message.offset, message.key, message.value, decoded)
                 pending.append(await self.dead_letters.send(key=message.key, value=record))
@@ -149,8 +174,7 @@ class MatchWorker:
                 accepted.append((event, decoded))
         if accepted:
             texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
-            loop = asyncio.get_running_loop()
-            vectors = await loop.run_in_executor(self._executor, self.embedder.encode, texts)
+            vectors = await self._encode(texts, stage="input")
             for (event, entity), vector in zip(accepted, vectors):
                 kind = "challenge" if isinstance(entity, Challenge) else "company"
                 payload = {
@@ -162,6 +186,14 @@ class MatchWorker:
                 pending += await self._route(payload, kind, entity.key, event.message)
         await _confirm(pending)
 
+    async def _encode(self, texts: list[str], stage: str) -> np.ndarray:
+        """Run the model in its own thread so heartbeats and commits go on meanwhile."""
+        started = time.perf_counter()
+        vectors = await asyncio.get_running_loop().run_in_executor(self._executor, self.embedder.encode, texts)
+        metrics.EMBEDDING_SECONDS.observe(time.perf_counter() - started)
+        metrics.EMBEDDED_TEXTS.labels(stage).inc(len(texts))
+        return vectors
+
     async def _route(self, payload: dict, kind: str, key: str, source) -> list:
         """Companies go to their shard; challenges to every shard."""
         payload["source_timestamp"] = source.timestamp
@@ -170,71 +202,137 @@ class MatchWorker:
         return [await self.shard_input.send(key=key.encode(), value=value, partition=p) for p in shards]
 
     # -- stage 2: per-shard state and ranking -----------------------------------------------------
-    def _ranker(self, shard: int) -> Ranker:
-        """The shard's in-memory index, rebuilt from the recovered tables after a rebalance."""
+    async def _ranker(self, shard: int) -> Ranker:
+        """The shard's in-memory index, rebuilt from the recovered tables after a rebalance.
+
+        Stored vectors are used as they are; only records embedded by another model than the
+        configured one are embedded again (with progress in the log), and the table is updated.
+        """
         ranker = self._rankers.get(shard)
-        if ranker is None:
-            ranker = Ranker(self.embedder.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
-            for record in list(self.companies.values()):
-                if record and record.get("shard") == shard and "entity" in record:
-                    ranker.upsert_company(CompanyProfile.model_validate(record["entity"]), codec.decode_vector(record["vector"]))
-            for record in list(self.challenges.values()):
-                if record and record.get("shard") == shard and "entity" in record:
-                    ranker.upsert_challenge(Challenge.model_validate(record["entity"]), codec.decode_vector(record["vector"]))
-            self._rankers[shard] = ranker
+        if ranker is not None:
+            return ranker
+        ranker = Ranker(self.embedder.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
+        stale: list[tuple[faust.Table, str, dict]] = []
+        for table in (self.companies, self.challenges):
+            for key, record in list(table.items()):
+                if not record or record.get("shard") != shard or "entity" not in record:
+                    continue
+                if record.get("model") != self.embedder.name:
+                    stale.append((table, key, record))
+                else:
+                    self._index(ranker, table, record, codec.decode_vector(record["vector"]))
+        if stale:
+            await self._reembed(ranker, shard, stale)
+        self._rankers[shard] = ranker
+        self._count_index()
+        log.info("shard %s ready: %s companies, %s challenges", shard, len(ranker.companies), len(ranker.challenges))
         return ranker
+
+    def _index(self, ranker: Ranker, table: faust.Table, record: dict, vector: np.ndarray) -> None:
+        if table is self.companies:
+            ranker.upsert_company(CompanyProfile.model_validate(record["entity"]), vector)
+        else:
+            ranker.upsert_challenge(Challenge.model_validate(record["entity"]), vector)
+
+    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[faust.Table, str, dict]]) -> None:
+        """The model changed: embed the stored texts again, in batches, reporting progress."""
+        total, batch = len(stale), self.settings.embed_batch_size
+        log.warning("shard %s: re-embedding %s stored entities for model %s", shard, total, self.embedder.name)
+        for start in range(0, total, batch):
+            chunk = stale[start : start + batch]
+            texts = [
+                company_text(CompanyProfile.model_validate(r["entity"])) if t is self.companies
+                else challenge_text(Challenge.model_validate(r["entity"]))
+                for t, _, r in chunk
+            ]
+            vectors = await self._encode(texts, stage="re-embed")
+            for (table, key, record), vector in zip(chunk, vectors):
+                table[key] = {**record, "vector": codec.encode_vector(vector), "model": self.embedder.name}
+                self._index(ranker, table, record, vector)
+            log.warning("shard %s: re-embedded %s/%s", shard, min(start + batch, total), total)
+
+    async def _vector(self, payload: dict, text: str) -> np.ndarray:
+        """The payload's vector, or a fresh one when it was made by another model (rolling upgrade)."""
+        if payload["model"] == self.embedder.name:
+            return codec.decode_vector(payload["vector"])
+        return (await self._encode([text], stage="re-embed"))[0]
+
+    def _count_index(self) -> None:
+        metrics.ENTITIES_STORED.labels("company").set(sum(len(r.companies) for r in self._rankers.values()))
+        metrics.ENTITIES_STORED.labels("challenge").set(max((len(r.challenges) for r in self._rankers.values()), default=0))
 
     async def _shard_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
             payload = codec.json_loads(event.message.value)
             shard = event.message.partition
+            ranker = await self._ranker(shard)
             if payload["kind"] == "company":
-                await self._on_company(shard, payload)
+                await self._on_company(ranker, shard, payload)
             else:
-                await self._on_challenge(shard, payload)
+                await self._on_challenge(ranker, shard, payload)
+            self._count_index()
 
-    async def _on_company(self, shard: int, payload: dict) -> None:
-        ranker = self._ranker(shard)
+    def _skip(self, kind: str, previous: dict | None, version: int) -> bool:
+        """True for an older version (stale) or a version whose outputs were already confirmed."""
+        if previous is None or previous["version"] < version:
+            return False
+        if previous["version"] > version:
+            metrics.IGNORED_VERSIONS.labels(kind, "stale").inc()
+            return True
+        if previous.get("sent"):
+            metrics.IGNORED_VERSIONS.labels(kind, "duplicate").inc()
+            return True
+        return False
+
+    def _erase(self, table: faust.Table, key: str, shard: int, version: int, why: str, kind: str) -> None:
+        """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector."""
+        table[key] = {"shard": shard, "version": version, why: True, "sent": True}
+        metrics.ERASED.labels(kind).inc()
+
+    async def _on_company(self, ranker: Ranker, shard: int, payload: dict) -> None:
         if "deleted" in payload:
             company_id = payload["deleted"]
-            previous = self.companies.get(company_id)
             ranker.remove_company(company_id)
-            if previous is not None:  # keep only the version, so replays of older events stay ignored
-                self.companies[company_id] = {"shard": shard, "version": previous["version"], "deleted": True, "sent": True}
+            previous = self.companies.get(company_id)
+            if previous is not None:
+                self._erase(self.companies, company_id, shard, previous["version"], "deleted", "company")
             return
         company = CompanyProfile.model_validate(payload["entity"])
-        previous = self.companies.get(company.company_id)
-        if _already_applied(previous, company.version):
+        if self._skip("company", self.companies.get(company.company_id), company.version):
             return
-        vector = codec.decode_vector(payload["vector"])
         if company.status == "withdrawn":
             ranker.remove_company(company.company_id)
-            self.companies[company.company_id] = {"shard": shard, "version": company.version, "withdrawn": True, "sent": True}
+            self._erase(self.companies, company.company_id, shard, company.version, "withdrawn", "company")
             return
-        record = {"shard": shard, "version": company.version, "entity": payload["entity"], "vector": payload["vector"], "model": payload["model"]}
+        vector = await self._vector(payload, company_text(company))
+        record = {"shard": shard, "version": company.version, "entity": payload["entity"],
+                  "vector": codec.encode_vector(vector), "model": self.embedder.name}
         self.companies[company.company_id] = record
         ranker.upsert_company(company, vector)
         matches = ranker.rank_challenges(company, vector)
-        await _confirm([await self._emit(m, "company", payload["model"]) for m in matches])
+        await _confirm([await self._emit(m, "company", payload.get("source_timestamp")) for m in matches])
         self.companies[company.company_id] = {**record, "sent": True}
 
-    async def _on_challenge(self, shard: int, payload: dict) -> None:
-        ranker = self._ranker(shard)
+    async def _on_challenge(self, ranker: Ranker, shard: int, payload: dict) -> None:
         if "deleted" in payload:
             challenge_id = payload["deleted"]
             ranker.remove_challenge(challenge_id)
             key = f"{shard}/{challenge_id}"
             previous = self.challenges.get(key)
             if previous is not None:
-                self.challenges[key] = {"shard": shard, "version": previous["version"], "deleted": True, "sent": True}
+                self._erase(self.challenges, key, shard, previous["version"], "deleted", "challenge")
             return
         challenge = Challenge.model_validate(payload["entity"])
         key = f"{shard}/{challenge.challenge_id}"
-        previous = self.challenges.get(key)
-        if _already_applied(previous, challenge.version):
+        if self._skip("challenge", self.challenges.get(key), challenge.version):
             return
-        vector = codec.decode_vector(payload["vector"])
-        record = {"shard": shard, "version": challenge.version, "entity": payload["entity"], "vector": payload["vector"], "model": payload["model"]}
+        if challenge.status == "closed":  # never matched again; its text is no longer needed
+            ranker.remove_challenge(challenge.challenge_id)
+            self._erase(self.challenges, key, shard, challenge.version, "closed", "challenge")
+            return
+        vector = await self._vector(payload, challenge_text(challenge))
+        record = {"shard": shard, "version": challenge.version, "entity": payload["entity"],
+                  "vector": codec.encode_vector(vector), "model": self.embedder.name}
         self.challenges[key] = record
         ranker.upsert_challenge(challenge, vector)
         partial = {
@@ -242,7 +340,6 @@ class MatchWorker:
             "version": challenge.version,
             "shard": shard,
             "shards": self.settings.shards,
-            "model": payload["model"],
             "source_timestamp": payload.get("source_timestamp"),
             "matches": [match_to_dict(m) for m in ranker.rank_companies(challenge, vector)],
         }
@@ -270,10 +367,10 @@ class MatchWorker:
         ranked = merge_partial_rankings(
             ([match_from_dict(m) for m in part] for part in parts.values()), self.settings.top_k
         )
-        await _confirm([await self._emit(m, "challenge", partial["model"]) for m in ranked])
+        await _confirm([await self._emit(m, "challenge", partial.get("source_timestamp")) for m in ranked])
         self.merges[challenge_id] = {"version": version, "done": True}
 
-    async def _emit(self, match: Match, trigger: str, model: str):
+    async def _emit(self, match: Match, trigger: str, source_timestamp: float | None):
         result = MatchResult.create(
             challenge_id=match.challenge_id,
             company_id=match.company_id,
@@ -284,8 +381,11 @@ class MatchWorker:
             components=match.components,
             reasons=list(match.reasons),
             trigger=trigger,
-            model=model,
+            model=self.embedder.name,
         )
+        metrics.MATCHES_EMITTED.labels(trigger).inc()
+        if source_timestamp:
+            metrics.MATCH_LATENCY.labels(trigger).observe(max(0.0, time.time() - source_timestamp))
         return await self.matches.send(key=match.company_id.encode(), value=result.model_dump_json().encode())
 
 
@@ -309,4 +409,5 @@ def run_worker(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_topics(settings)
     worker = MatchWorker(settings)
+    worker.embedder  # load the model before joining the group: loading blocks for seconds
     faust.Worker(worker.app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
