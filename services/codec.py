@@ -57,7 +57,7 @@ def decode(kind: Kind, key: bytes | None, value: bytes | None) -> Decoded:
     try:
         event = MODELS[kind].model_validate(payload)
     except ValidationError as error:
-        return Rejected(describe_validation_error(error), "invalid-" + _first_error_type(error))
+        return Rejected(describe_validation_error(error), _category(error))
     event_id = getattr(event, ID_FIELD[kind])
     if key_text is not None and key_text != event_id:
         return Rejected(f"the message key {key_text!r} differs from {ID_FIELD[kind]} {event_id!r}", "key-mismatch")
@@ -72,12 +72,13 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _first_error_type(error: ValidationError) -> str:
+def _category(error: ValidationError) -> str:
+    """A short label for metrics: `missing-field`, or `invalid-<first bad field>`."""
     first = error.errors(include_url=False)[0]
     if first["type"] == "missing":
         return "missing-field"
     field = str(first["loc"][0]) if first["loc"] else "message"
-    return field.replace("_", "-")
+    return "invalid-" + field.replace("_", "-")
 
 
 def dead_letter(

@@ -14,9 +14,14 @@ from pathlib import Path
 from typing import Iterable
 
 from kafka import KafkaProducer
+from kafka.errors import MessageSizeTooLargeError
 
 from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile
+
+
+class MessageTooLarge(ValueError):
+    """An event too large for Kafka: refused before it leaves this process."""
 
 
 class Publisher:
@@ -29,6 +34,7 @@ class Publisher:
     ) -> None:
         self.challenges_topic = challenges_topic
         self.companies_topic = companies_topic
+        self.max_request_size = max_request_size
         self._producer = KafkaProducer(
             bootstrap_servers=bootstrap_servers,
             acks="all",
@@ -55,10 +61,17 @@ class Publisher:
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Send bytes as they are (for tests of bad input and for bridges)."""
-        self._pending.append(self._producer.send(topic, key=key, value=value))
+        try:
+            self._pending.append(self._producer.send(topic, key=key, value=value))
+        except MessageSizeTooLargeError as error:
+            size = len(value or b"") + len(key or b"")
+            raise MessageTooLarge(
+                f"the message for key {key!r} is {size} bytes, over this producer's limit of {self.max_request_size} "
+                "bytes (and the broker's message.max.bytes, about 1 MB by default); shorten the texts"
+            ) from error
 
     def _send(self, topic: str, key: str, value: bytes | None) -> None:
-        self._pending.append(self._producer.send(topic, key=key.encode("utf-8"), value=value))
+        self.send_raw(topic, key.encode("utf-8"), value)
 
     def flush(self, timeout: float = 30.0) -> int:
         """Wait for every acknowledgement; raise on the first failed send. Returns how many were sent."""

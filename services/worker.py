@@ -110,28 +110,39 @@ class MatchWorker:
         app.agent(self.shard_input, name="shard")(self._shard_agent)
         app.agent(self.partials, name="merge")(self._merge_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
+        app.task(self._announce)
         app.page("/healthz")(self._healthz)
         app.page("/readyz")(self._readyz)
         app.page("/metrics")(self._metrics)
 
-    # -- operations endpoints (Kubernetes probes, Prometheus) --------------------------------------
-    async def _healthz(self, web, request):
-        """Liveness: the event loop answers."""
-        return web.json({"status": "ok"})
+    async def _announce(self) -> None:
+        """Ask every shard to (re)build its index now rather than at its next event.
 
-    async def _readyz(self, web, request):
+        A worker that starts with another model re-embeds the stored entities right away, with
+        progress in the log; the message is a no-op for shards that are already built.
+        """
+        sync = codec.to_json_bytes({"kind": "sync"})
+        for shard in range(self.settings.shards):
+            await self.shard_input.send(key=b"sync", value=sync, partition=shard)
+
+    # -- operations endpoints (Kubernetes probes, Prometheus) --------------------------------------
+    async def _healthz(self, request):
+        """Liveness: the event loop answers."""
+        return self.app.web.json({"status": "ok"})
+
+    async def _readyz(self, request):
         """Readiness: joined the group, holds partitions, and table recovery is complete."""
         app = self.app
         recovered = app.tables.recovery.completed.is_set()
         assigned = bool(app.consumer.assignment()) if app.consumer else False
         ready = recovered and assigned and not app.rebalancing
         body = {"ready": ready, "recovered": recovered, "assigned": assigned, "rebalancing": app.rebalancing}
-        return web.json(body, status=200 if ready else 503)
+        return self.app.web.json(body, status=200 if ready else 503)
 
-    async def _metrics(self, web, request):
+    async def _metrics(self, request):
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        return web.bytes(generate_latest(metrics.REGISTRY), content_type=CONTENT_TYPE_LATEST.split(";")[0])
+        return self.app.web.bytes(generate_latest(metrics.REGISTRY), content_type=CONTENT_TYPE_LATEST.split(";")[0])
 
     async def _on_revoked(self, app: faust.App, revoked: set, **_: Any) -> None:
         """Drop indexes of shards that may move; they are rebuilt from the recovered table on demand."""
@@ -266,7 +277,9 @@ class MatchWorker:
             payload = codec.json_loads(event.message.value)
             shard = event.message.partition
             ranker = await self._ranker(shard)
-            if payload["kind"] == "company":
+            if payload["kind"] == "sync":
+                pass
+            elif payload["kind"] == "company":
                 await self._on_company(ranker, shard, payload)
             else:
                 await self._on_challenge(ranker, shard, payload)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import socket
+import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -68,6 +70,21 @@ class WorkerProcess:
     @property
     def alive(self) -> bool:
         return self.process.poll() is None
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Until the worker's /readyz says it holds partitions and has recovered its tables."""
+        deadline = time.monotonic() + timeout
+        url = f"http://127.0.0.1:{self.settings.worker_web_port}/readyz"
+        while time.monotonic() < deadline:
+            assert self.alive, f"worker exited; see {self.log}"
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                pass
+            time.sleep(0.5)
+        raise TimeoutError(f"worker not ready after {timeout}s; see {self.log}")
 
     def drain(self, timeout: float = 180.0) -> None:
         wait_until_drained(self.settings, timeout=timeout, alive=lambda: self.alive)
