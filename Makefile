@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test unit integration bench schemas kafka-up kafka-down clean
+.PHONY: install demo test unit integration bench schemas kafka-up kafka-down clean system-deps
 
 install: $(STAMP)
 
@@ -19,8 +19,21 @@ demo: install
 	$(VENV)/bin/matchmaker demo
 
 # Unit tests need nothing running; integration tests start the local broker themselves (port 19092).
-test: install
+test: install system-deps
 	$(PY) -m pytest
+
+# System packages some integration tests drive: Debian's chromium + chromedriver (the monitor page in a
+# real headless browser) and kcat (publishing as a non-Python platform would). Installed once with
+# apt-get when missing (CI runs as root on Debian; elsewhere through sudo).
+SYSTEM_TOOLS := chromium chromedriver kcat
+system-deps:
+	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt-get) for the integration tests ..."; \
+	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
+	  $$SUDO apt-get update -qq >/dev/null && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver kcat >/dev/null; \
+	fi
 
 unit: install
 	$(PY) -m pytest tests/unit
@@ -33,6 +46,7 @@ bench: install
 
 schemas: install
 	$(PY) -m schemas.export
+	$(PY) -m services.api --export-openapi
 
 kafka-up: install
 	$(VENV)/bin/matchmaker kafka up

@@ -33,7 +33,6 @@ so they are left out of the averages (and listed in the report) rather than coun
 from __future__ import annotations
 
 import csv
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import date

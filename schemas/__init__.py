@@ -10,8 +10,12 @@ from schemas.events import (
     match_id_for,
 )
 from schemas.ytunnus import validate_business_id
+from schemas.subscriptions import InboxToken, Subscription  # noqa: E402 - delivery side (notifier, inbox)
+from schemas.notifications import Notification, NotificationDeadLetter  # noqa: E402
 
 CONTRACTS = {"challenge": Challenge, "company-profile": CompanyProfile, "match-result": MatchResult}
+CONTRACTS.update({"subscription": Subscription, "inbox-token": InboxToken, "notification": Notification,
+                  "notification-dead-letter": NotificationDeadLetter})
 
 __all__ = [
     "CONTRACTS",
@@ -21,6 +25,10 @@ __all__ = [
     "City",
     "CompanyProfile",
     "MatchResult",
+    "InboxToken",
+    "Notification",
+    "NotificationDeadLetter",
+    "Subscription",
     "match_id_for",
     "validate_business_id",
 ]

@@ -80,6 +80,32 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Runs everything end to end on the sample data and stops what it started.")
     demo.add_argument("--json", action="store_true", help="print the MatchResult events (trigger challenge) as JSON lines")
     demo.set_defaults(run=_demo)
+
+    api = commands.add_parser("api", help="serve the HTTP ingest API (MATCHMAKER_API_HOST/PORT)",
+                              description="Publish challenges and profiles over HTTP, with per-publisher tokens.")
+    api.add_argument("--host", help="interface (default MATCHMAKER_API_HOST or 127.0.0.1)")
+    api.add_argument("--port", type=int, help="port (default MATCHMAKER_API_PORT or 8080)")
+    api.set_defaults(run=_api)
+
+    token = commands.add_parser("api-token", help="issue, list or revoke ingest API tokens")
+    token_actions = token.add_subparsers(title="actions", dest="action", required=True)
+    issue = token_actions.add_parser("issue", help="issue a token for one city or one company; printed once")
+    owner = issue.add_mutually_exclusive_group(required=True)
+    owner.add_argument("--city", help="the token may publish only this city's challenges")
+    owner.add_argument("--company", help="the token may write only this company_id's profile")
+    issue.add_argument("--label", default="", help="a note for `api-token list`")
+    token_actions.add_parser("list", help="list token ids and their publishers (never the tokens)")
+    revoke = token_actions.add_parser("revoke", help="revoke a token by its id (mmt_…)")
+    revoke.add_argument("token_id")
+    token.set_defaults(run=_api_token)
+
+    from services.delivery_cli import add_delivery_commands  # subscribe, unsubscribe, notifier, inbox, inbox-token
+
+    add_delivery_commands(commands)
+
+    from services.ops_cli import add_commands as add_ops_commands  # lag, monitor
+
+    add_ops_commands(commands)
     return parser
 
 
@@ -163,6 +189,38 @@ def _demo(settings: Settings, args: argparse.Namespace) -> int:
     from services.demo import run_demo
 
     return run_demo(settings, as_json=args.json)
+
+
+def _api(settings: Settings, args: argparse.Namespace) -> int:
+    from services.api import ApiSettings, serve
+
+    api = ApiSettings()
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    serve(settings, api.model_copy(update=overrides))
+    return 0
+
+
+def _api_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.api import ApiSettings
+    from services.api_tokens import TokenStore
+
+    store = TokenStore(ApiSettings().tokens_path(settings))
+    if args.action == "issue":
+        token, record = store.issue(city=args.city, company_id=args.company, label=args.label)
+        owner = f"city {record.city}" if record.city else f"company {record.company_id}"
+        print(f"issued {record.token_id} for {owner}; store it now, it is not shown again:", file=sys.stderr)
+        print(token, flush=True)
+    elif args.action == "list":
+        for record in store.records().values():
+            owner = f"city:{record.city}" if record.city else f"company:{record.company_id}"
+            state = f"revoked {record.revoked_at}" if record.revoked_at else "active"
+            print(f"{record.token_id}  {owner:<24} {record.created_at}  {state}  {record.label}")
+    elif not store.revoke(args.token_id):
+        print(f"matchmaker: no token {args.token_id}", file=sys.stderr)
+        return 1
+    else:
+        print(f"revoked {args.token_id}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from typing import Callable
 
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
-from kafka.errors import CoordinatorLoadInProgressError, CoordinatorNotAvailableError
+from kafka.errors import KafkaConnectionError, KafkaError
 
 from services.settings import Settings
 
@@ -62,7 +62,9 @@ def wait_until_drained(
         while True:
             try:
                 rows = group_lag(admin, settings.app_id, worker_topics(settings))
-            except (CoordinatorNotAvailableError, CoordinatorLoadInProgressError):  # group coordinator starting
+            except KafkaError as error:  # coordinator starting or moving, broker restarting: ask again
+                if not error.retriable and not isinstance(error, KafkaConnectionError):
+                    raise
                 rows = [PartitionLag("?", 0, None, 1)]
             drained = all(row.lag == 0 for row in rows if row.end > 0)
             if drained and rows == previous:

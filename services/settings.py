@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     embed_batch_window: float = Field(default=0.2, gt=0, description="Seconds to wait to fill an embedding batch.")
     torch_threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: torch's choice.")
     worker_web_port: int = Field(default=6066, description="Faust's web server port of this worker process.")
+    worker_web_host: str = Field(default="127.0.0.1", description="Interface of the worker's web server (0.0.0.0 in pods).")
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        default="at_least_once", description="Faust's guarantee; see README (Architecture) for why at-least-once."
+    )
     session_timeout: float = Field(default=10.0, description="Seconds before the group drops a silent worker.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 

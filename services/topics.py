@@ -8,31 +8,38 @@ from kafka.errors import TopicAlreadyExistsError
 from services.settings import Settings
 
 
-def topic_specs(settings: Settings) -> dict[str, dict]:
-    """Entity topics are compacted: the latest version (or tombstone) of each key is what matters."""
-    entity = {"cleanup.policy": "compact"}
-    spec = lambda partitions, configs=None: {  # noqa: E731
+def topic_spec(settings: Settings, partitions: int, compact: bool = False) -> dict:
+    """Options for admin.create_topics; compacted topics keep the latest value (or tombstone) per key."""
+    return {
         "num_partitions": partitions,
         "replication_factor": settings.replication_factor,
-        "configs": configs or {},
+        "configs": {"cleanup.policy": "compact"} if compact else {},
     }
+
+
+def topic_specs(settings: Settings) -> dict[str, dict]:
     return {
-        settings.topic_challenges: spec(settings.partitions, entity),
-        settings.topic_companies: spec(settings.partitions, entity),
-        settings.topic_matches: spec(settings.partitions),
-        settings.topic_dead_letters: spec(1),
+        settings.topic_challenges: topic_spec(settings, settings.partitions, compact=True),
+        settings.topic_companies: topic_spec(settings, settings.partitions, compact=True),
+        settings.topic_matches: topic_spec(settings, settings.partitions),
+        settings.topic_dead_letters: topic_spec(settings, 1),
     }
 
 
-def ensure_topics(settings: Settings) -> None:
+def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
+    """Create the topics of `specs` that do not exist yet; another process may race us, which is fine."""
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")
     try:
         existing = set(admin.list_topics())
-        missing = {name: spec for name, spec in topic_specs(settings).items() if name not in existing}
+        missing = {name: spec for name, spec in specs.items() if name not in existing}
         if missing:
             try:
                 admin.create_topics(missing, wait_for_metadata=True)
-            except TopicAlreadyExistsError:  # another process won the race
+            except TopicAlreadyExistsError:
                 pass
     finally:
         admin.close()
+
+
+def ensure_topics(settings: Settings) -> None:
+    create_missing(settings, topic_specs(settings))

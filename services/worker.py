@@ -34,6 +34,7 @@ from kafka.partitioner.default import murmur2
 from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
 from schemas import Challenge, CompanyProfile, MatchResult
 from services import codec, metrics
+from services.faust_app import make_app
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.worker")
@@ -65,28 +66,9 @@ class MatchWorker:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        servers = [f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")]
-        self.app = faust.App(
-            settings.app_id,
-            broker=servers,
-            store="memory://",
-            topic_partitions=settings.shards,
-            topic_replication_factor=settings.replication_factor,
-            table_standby_replicas=0,
-            processing_guarantee="at_least_once",
-            consumer_auto_offset_reset="earliest",
-            broker_session_timeout=settings.session_timeout,
-            broker_heartbeat_interval=max(1.0, settings.session_timeout / 5),
-            broker_commit_interval=1.0,
-            stream_recovery_delay=0.2,
-            producer_acks=-1,
-            producer_linger=0.005,
-            web_port=settings.worker_web_port,
-            web_host="127.0.0.1",
-            datadir=str(settings.home / "worker-data" / f"{settings.app_id}-{settings.worker_web_port}"),
-            loghandlers=[],
+        self.app = make_app(
+            settings, settings.app_id, settings.shards, settings.worker_web_port, settings.worker_web_host
         )
-        (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
         self._embedder = None
         self._rankers: dict[int, Ranker] = {}
@@ -163,6 +145,10 @@ class MatchWorker:
 
     async def _embed_agent(self, stream: faust.StreamT) -> None:
         s = self.settings
+        if s.embed_batch_size == 1:
+            async for event in stream.events():
+                await self._embed_batch([event])
+            return
         async for events in stream.take_events(s.embed_batch_size, within=s.embed_batch_window):
             await self._embed_batch(events)
 

@@ -103,7 +103,7 @@ def test_closed_challenge_is_never_matched_again(seeded, worker):
     worker.drain()
     late = [r for r in all_matches(seeded) if r.company_id == "co-late"]
     assert late and "ch-air-2" not in {r.challenge_id for r in late}
-    assert "entity" not in changelog_record(seeded, "challenges", f"0/ch-air-2")
+    assert "entity" not in changelog_record(seeded, "challenges", "0/ch-air-2")
 
 
 def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):

@@ -1,0 +1,66 @@
+"""Contracts of the delivery side: webhook subscriptions and inbox tokens.
+
+**Subscription** — compacted topic `subscriptions`, key = company_id, a null value (tombstone)
+unsubscribes. The latest record of a company is its subscription: publishing again replaces it.
+
+**InboxToken** — compacted topic `inbox-tokens`, key = company_id, null = token revoked. Only the
+SHA-256 of the token travels and is stored; the token itself is shown once, by the CLI that issues it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, Field
+
+from schemas.events import Identifier, _Event
+
+Delivery = Literal["instant", "digest"]
+
+
+def _http_url(value: str) -> str:
+    value = value.strip()
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http:// or https:// URL")
+    return value
+
+
+WebhookUrl = Annotated[str, Field(min_length=8, max_length=2048), AfterValidator(_http_url)]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Subscription(_Event):
+    """A company's webhook. Topic `subscriptions`, key = company_id; null value = unsubscribe."""
+
+    company_id: Identifier
+    url: WebhookUrl = Field(description="Webhook that receives POSTed JSON notifications (http or https).")
+    secret: str = Field(
+        min_length=16,
+        max_length=256,
+        description="Shared secret for the HMAC-SHA256 signature (X-Matchmaker-Signature). Keep the topic's ACLs tight.",
+    )
+    min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="Only matches with score >= min_score are sent.")
+    delivery: Delivery = Field(default="instant", description="instant: one POST per match; digest: one POST per period.")
+    updated_at: datetime = Field(default_factory=_now)
+
+    @property
+    def key(self) -> str:
+        return self.company_id
+
+
+class InboxToken(_Event):
+    """The hash of a company's inbox token. Topic `inbox-tokens`, key = company_id; null value = revoked."""
+
+    company_id: Identifier
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$", description="hex SHA-256 of the bearer token")
+    issued_at: datetime = Field(default_factory=_now)
+
+    @property
+    def key(self) -> str:
+        return self.company_id

@@ -1,0 +1,134 @@
+"""The ingest API's view of the current version of every challenge and company.
+
+At startup the API reads the compacted `challenges` and `companies` topics from the beginning to
+their end (it serves no writes before that), then keeps following them, so it also learns about
+events published with kcat, the Python SDK or another API replica. Its own accepted writes are
+applied at once, from the broker's acknowledgement. Records are applied in log order per key
+(the partition offset decides), with the worker's rules: a version only counts when it is higher
+than the one applied; a tombstone deletes the entity but its last version is remembered, so a later
+event must still be newer.
+
+With several API replicas the broker is the arbiter: each replica learns the others' writes from
+the topic within a poll interval, and the worker applies only the highest version of a key. Two
+replicas that assign the same version to the same id inside that window both answer 202; the
+record that comes first in the partition wins and the other is ignored as a duplicate version.
+Publishers that need strict control send `version` explicitly.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Literal
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas import Challenge, CompanyProfile
+from services import codec
+
+log = logging.getLogger("matchmaker.api")
+
+Kind = Literal["challenge", "company"]
+
+
+@dataclass(frozen=True)
+class Entry:
+    version: int | None  # the highest version applied; None when only a tombstone was ever seen
+    deleted: bool
+    partition: int
+    offset: int
+    challenge: Challenge | None = None  # the current challenge (kept for `close`); companies keep only the version
+
+
+class VersionView:
+    """Thread-safe map (kind, id) -> Entry."""
+
+    def __init__(self) -> None:
+        self._entries: dict[tuple[str, str], Entry] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: Kind, key: str) -> Entry | None:
+        with self._lock:
+            return self._entries.get((kind, key))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def apply(self, kind: Kind, key: str, event: Challenge | CompanyProfile | None, partition: int, offset: int) -> None:
+        """Apply one record of the topic (event None = tombstone) at its position."""
+        with self._lock:
+            current = self._entries.get((kind, key))
+            if current is not None and current.partition == partition and offset <= current.offset:
+                return  # already applied (our own write, seen again by the follower)
+            if event is None:
+                version = current.version if current else None
+                self._entries[(kind, key)] = Entry(version, True, partition, offset)
+            elif current is None or current.version is None or event.version > current.version:
+                self._entries[(kind, key)] = Entry(event.version, False, partition, offset,
+                                                   event if isinstance(event, Challenge) else None)
+            else:  # a stale or repeated version: the worker ignores it, and so do we
+                self._entries[(kind, key)] = Entry(current.version, current.deleted, partition, offset, current.challenge)
+
+    def apply_record(self, kind: Kind, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:
+        decoded = codec.decode(kind, key, value)
+        if isinstance(decoded, codec.Tombstone):
+            self.apply(kind, decoded.key, None, partition, offset)
+        elif isinstance(decoded, (Challenge, CompanyProfile)):
+            self.apply(kind, decoded.key, decoded, partition, offset)
+        # codec.Rejected: the worker dead-letters it; it changes nothing
+
+
+class TopicFollower(threading.Thread):
+    """Reads both entity topics from the beginning, then follows them, into a VersionView."""
+
+    def __init__(self, view: VersionView, bootstrap_servers: str, topics: dict[str, Kind], poll_ms: int = 300) -> None:
+        super().__init__(name="matchmaker-api-follower", daemon=True)
+        self.view = view
+        self.topics = topics  # topic name -> kind
+        self.bootstrap_servers = bootstrap_servers
+        self.poll_ms = poll_ms
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except BaseException as error:  # noqa: BLE001 - reported through readiness
+            self.failed = error
+            log.exception("the topic follower stopped")
+
+    def _run(self) -> None:
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None, enable_auto_commit=False,
+                                 client_id="matchmaker-api-view")
+        try:
+            partitions: list[TopicPartition] = []
+            deadline = time.monotonic() + 60
+            for topic in self.topics:
+                ids = consumer.partitions_for_topic(topic)
+                while not ids and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                    ids = consumer.partitions_for_topic(topic)
+                if not ids:
+                    raise RuntimeError(f"topic {topic!r} does not exist")
+                partitions += [TopicPartition(topic, p) for p in sorted(ids)]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            end = consumer.end_offsets(partitions)
+            while not self._stopping.is_set():
+                batch = consumer.poll(timeout_ms=self.poll_ms)
+                for tp, records in batch.items():
+                    kind = self.topics[tp.topic]
+                    for record in records:
+                        self.view.apply_record(kind, record.key, record.value, tp.partition, record.offset)
+                if not self.ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in partitions):
+                    log.info("version view ready: %d entities", len(self.view))
+                    self.ready.set()
+        finally:
+            consumer.close()

@@ -1,0 +1,104 @@
+"""The delivery side's `matchmaker` subcommands: subscribe, unsubscribe, notifier, inbox, inbox-token."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from services.notifier_settings import NotifierSettings, notifier_settings
+from services.settings import Settings
+
+
+def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
+    subscribe = commands.add_parser(
+        "subscribe", help="register (or replace) a company's webhook subscription",
+        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.")
+    subscribe.add_argument("--company", required=True, help="company_id")
+    subscribe.add_argument("--url", required=True, help="webhook URL (http/https) that receives POSTed JSON")
+    subscribe.add_argument("--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)")
+    subscribe.add_argument("--min-score", type=float, default=0.0, help="only matches with at least this score (0..1)")
+    subscribe.add_argument("--delivery", choices=["instant", "digest"], default="instant",
+                           help="instant: one POST per match; digest: one POST per MATCHMAKER_DIGEST_PERIOD")
+    subscribe.set_defaults(run=_subscribe)
+
+    unsubscribe = commands.add_parser("unsubscribe", help="remove a company's webhook subscription (tombstone)")
+    unsubscribe.add_argument("--company", required=True)
+    unsubscribe.set_defaults(run=_unsubscribe)
+
+    notifier = commands.add_parser(
+        "notifier", help="run one notifier process: webhooks and digests (scale out by running more)",
+        description="Delivers each company's matches to its webhook exactly once (signed, retried, dead-lettered). "
+        "Processes with the same MATCHMAKER_APP_ID share the companies.")
+    notifier.set_defaults(run=_notifier)
+
+    inbox = commands.add_parser("inbox", help="serve the inbox HTTP API (GET /companies/{id}/matches)")
+    inbox.add_argument("--host", help="interface (default MATCHMAKER_INBOX_HOST)")
+    inbox.add_argument("--port", type=int, help="port (default MATCHMAKER_INBOX_PORT)")
+    inbox.set_defaults(run=_inbox)
+
+    token = commands.add_parser("inbox-token", help="issue or revoke a company's inbox bearer token",
+                                description="issue prints a new token once (it replaces the previous one); "
+                                "only its SHA-256 is published to the inbox-tokens topic.")
+    token.add_argument("action", choices=["issue", "revoke"])
+    token.add_argument("--company", required=True)
+    token.add_argument("--json", action="store_true", help="print {company_id, token} as JSON")
+    token.set_defaults(run=_inbox_token)
+
+
+def _settings(settings: Settings) -> NotifierSettings:
+    return settings if isinstance(settings, NotifierSettings) else notifier_settings()
+
+
+def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
+    from schemas import Subscription
+    from services.subscriptions import ensure_notifier_topics, publish_subscription
+
+    s = _settings(settings)
+    subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
+                                min_score=args.min_score, delivery=args.delivery)
+    ensure_notifier_topics(s)
+    publish_subscription(s, subscription)
+    print(f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
+          f"(min score {subscription.min_score})")
+    return 0
+
+
+def _unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
+    from services.subscriptions import ensure_notifier_topics, unsubscribe
+
+    s = _settings(settings)
+    ensure_notifier_topics(s)
+    unsubscribe(s, args.company)
+    print(f"unsubscribed {args.company}")
+    return 0
+
+
+def _notifier(settings: Settings, args: argparse.Namespace) -> int:
+    from services.notifier import run_notifier
+
+    run_notifier(_settings(settings))
+    return 0
+
+
+def _inbox(settings: Settings, args: argparse.Namespace) -> int:
+    from services.inbox import run_inbox
+
+    run_inbox(_settings(settings), host=args.host, port=args.port)
+    return 0
+
+
+def _inbox_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.subscriptions import ensure_notifier_topics, issue_token, revoke_token
+
+    s = _settings(settings)
+    ensure_notifier_topics(s)
+    if args.action == "revoke":
+        revoke_token(s, args.company)
+        print(f"revoked the inbox token of {args.company}")
+        return 0
+    token = issue_token(s, args.company)
+    if args.json:
+        print(json.dumps({"company_id": args.company, "token": token}))
+    else:
+        print(f"inbox token for {args.company} (shown once; it replaces any previous one):\n{token}")
+    return 0

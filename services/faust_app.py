@@ -1,0 +1,37 @@
+"""The Faust settings every stream process of the project shares (worker, notifier)."""
+
+from __future__ import annotations
+
+import faust
+
+from services.settings import Settings
+
+# Faust waits this long after a rebalance before it restores tables. With a short delay, a second
+# rebalance right after the first (a member killed while another joins) left partitions assigned but
+# never fetched in our SIGKILL test; Faust's default of 3 s let every run drain.
+STREAM_RECOVERY_DELAY = 3.0
+
+
+def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
+    """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
+    (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+    return faust.App(
+        app_id,
+        broker=[f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")],
+        store="memory://",
+        topic_partitions=partitions,
+        topic_replication_factor=settings.replication_factor,
+        table_standby_replicas=0,
+        processing_guarantee=settings.processing_guarantee,
+        consumer_auto_offset_reset="earliest",
+        broker_session_timeout=settings.session_timeout,
+        broker_heartbeat_interval=max(1.0, settings.session_timeout / 5),
+        broker_commit_interval=1.0,
+        stream_recovery_delay=STREAM_RECOVERY_DELAY,
+        producer_acks=-1,
+        producer_linger=0.005,
+        web_port=web_port,
+        web_host=web_host,
+        datadir=str(settings.home / "worker-data" / f"{app_id}-{web_port}"),
+        loghandlers=[],
+    )

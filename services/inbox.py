@@ -1,0 +1,287 @@
+"""The inbox: `GET /companies/{company_id}/matches`, newest first, paged, each company seeing only its own.
+
+Where the data comes from: every inbox process reads the whole `matches`, `challenges`, `companies`
+and `inbox-tokens` topics from the beginning into memory (kafka-python, no consumer group, nothing
+committed) and keeps following them. It answers with 503 until it has caught up with the end offsets
+it saw at start. So any number of inbox processes can run behind a load balancer, each answering for
+every company, with no shared state and nothing to rebalance; a restarted one rebuilds its view from
+Kafka. The cost is memory (the de-duplicated matches still retained by the `matches` topic) and the
+start-up read. Matches are shown as long as `matches` retains them (topic retention).
+
+Stale matches are hidden: a challenge closed (status closed, or a tombstone) or a company withdrawn
+(status withdrawn, or a tombstone) takes the matches of its versions up to the closing one out of the
+inbox; a re-opened entity's new versions produce new matches, which are shown.
+
+Authentication: `Authorization: Bearer <token>`, issued by `matchmaker inbox-token issue --company ID`.
+Only the token's SHA-256 is published (topic `inbox-tokens`) and kept. No or unknown token: 401;
+another company's token: 403.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import json
+import logging
+import threading
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from kafka import KafkaConsumer, TopicPartition
+from pydantic import BaseModel, ValidationError
+
+from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
+from services import codec
+from services.notifier_settings import NotifierSettings
+from services.subscriptions import hash_token
+
+log = logging.getLogger("matchmaker.inbox")
+
+
+class EntityStatus:
+    """Open/closed state of a challenge or company; matches of versions <= `upto` of a closure are stale."""
+
+    __slots__ = ("closed", "upto", "version")
+
+    def __init__(self) -> None:
+        self.closed, self.upto, self.version = False, 0, 0
+
+    def apply(self, version: int | None, closed: bool) -> None:
+        if version is not None and version < self.version:
+            return
+        if version is not None:
+            self.version = version
+        if closed:
+            self.closed, self.upto = True, max(self.upto, self.version)
+        else:
+            self.closed = False
+
+    def hides(self, version: int) -> bool:
+        return self.closed or version <= self.upto
+
+
+class InboxView:
+    """The in-memory view of the topics, filled and followed by one background consumer thread."""
+
+    def __init__(self, settings: NotifierSettings, poll_seconds: float = 0.2) -> None:
+        self.settings = settings
+        self.poll_seconds = poll_seconds
+        self.ready = threading.Event()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._matches: dict[str, dict[str, tuple[tuple[float, str], dict]]] = {}
+        self._challenges: dict[str, EntityStatus] = {}
+        self._companies: dict[str, EntityStatus] = {}
+        self._token_of: dict[str, str] = {}  # company_id -> token sha256
+        self._company_of: dict[str, str] = {}  # token sha256 -> company_id
+        self._thread = threading.Thread(target=self._run, name="inbox-view", daemon=True)
+        self.error: BaseException | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> "InboxView":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self.ready.wait(timeout)
+
+    def _run(self) -> None:
+        s = self.settings
+        topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.topic_inbox_tokens]
+        try:
+            consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False, group_id=None,
+                                     client_id="matchmaker-inbox")
+        except Exception as error:  # noqa: BLE001
+            self.error = error
+            log.exception("inbox cannot reach Kafka")
+            return
+        try:
+            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
+            consumer.assign(partitions)
+            consumer.seek_to_beginning(*partitions)
+            end = consumer.end_offsets(partitions)
+            while not self._stop.is_set():
+                batch = consumer.poll(timeout_ms=int(self.poll_seconds * 1000))
+                for tp, records in batch.items():
+                    with self._lock:
+                        for record in records:
+                            self._apply(tp.topic, record.key, record.value)
+                if not self.ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in partitions):
+                    self.ready.set()
+        except Exception as error:  # noqa: BLE001
+            self.error = error
+            log.exception("inbox view stopped")
+        finally:
+            consumer.close()
+
+    # -- applying records -----------------------------------------------------------------------
+    def _apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:
+        s = self.settings
+        if topic == s.topic_matches:
+            self._apply_match(value)
+        elif topic == s.topic_challenges:
+            decoded = codec.decode("challenge", key, value)
+            if isinstance(decoded, codec.Tombstone):
+                self._challenges.setdefault(decoded.key, EntityStatus()).apply(None, True)
+            elif isinstance(decoded, Challenge):
+                self._challenges.setdefault(decoded.challenge_id, EntityStatus()).apply(decoded.version, decoded.status == "closed")
+        elif topic == s.topic_companies:
+            decoded = codec.decode("company", key, value)
+            if isinstance(decoded, codec.Tombstone):
+                self._companies.setdefault(decoded.key, EntityStatus()).apply(None, True)
+            elif isinstance(decoded, CompanyProfile):
+                self._companies.setdefault(decoded.company_id, EntityStatus()).apply(decoded.version, decoded.status == "withdrawn")
+        elif topic == s.topic_inbox_tokens:
+            self._apply_token(key, value)
+
+    def _apply_match(self, value: bytes | None) -> None:
+        if value is None:
+            return
+        try:
+            result = MatchResult.model_validate_json(value)
+        except ValidationError:
+            return
+        own = self._matches.setdefault(result.company_id, {})
+        if result.match_id not in own:  # duplicates (same match_id) are shown once
+            own[result.match_id] = ((result.produced_at.timestamp(), result.match_id), result.model_dump(mode="json"))
+
+    def _apply_token(self, key: bytes | None, value: bytes | None) -> None:
+        company_id = key.decode("utf-8", errors="replace") if key else None
+        if value is None:
+            if company_id:
+                old = self._token_of.pop(company_id, None)
+                if old:
+                    self._company_of.pop(old, None)
+            return
+        try:
+            token = InboxToken.model_validate_json(value)
+        except ValidationError:
+            return
+        if company_id is not None and company_id != token.company_id:
+            return
+        old = self._token_of.get(token.company_id)
+        if old:
+            self._company_of.pop(old, None)
+        self._token_of[token.company_id] = token.token_sha256
+        self._company_of[token.token_sha256] = token.company_id
+
+    # -- queries --------------------------------------------------------------------------------
+    def company_for_token(self, token: str) -> str | None:
+        digest = hash_token(token)
+        with self._lock:
+            company_id = self._company_of.get(digest)
+            # constant-time confirmation of the stored hash (the dict lookup already matched it)
+            if company_id is not None and hmac.compare_digest(self._token_of.get(company_id, ""), digest):
+                return company_id
+        return None
+
+    def page(self, company_id: str, limit: int, cursor: tuple[float, str] | None) -> tuple[list[dict], tuple[float, str] | None]:
+        with self._lock:
+            company = self._companies.get(company_id)
+            items = [
+                (sort_key, match)
+                for sort_key, match in self._matches.get(company_id, {}).values()
+                if not (company and company.hides(match["company_version"]))
+                and not ((status := self._challenges.get(match["challenge_id"])) and status.hides(match["challenge_version"]))
+            ]
+        items.sort(key=lambda item: item[0], reverse=True)
+        if cursor is not None:
+            items = [item for item in items if item[0] < cursor]
+        page = items[:limit]
+        next_cursor = page[-1][0] if len(items) > limit else None
+        return [match for _, match in page], next_cursor
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {"companies": len(self._matches), "matches": sum(len(m) for m in self._matches.values()),
+                    "tokens": len(self._token_of)}
+
+
+def encode_cursor(key: tuple[float, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps([key[0], key[1]]).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        when, match_id = json.loads(raw)
+        return float(when), str(match_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError):
+        raise HTTPException(status_code=400, detail="invalid cursor") from None
+
+
+class InboxPage(BaseModel):
+    company_id: str
+    matches: list[MatchResult]
+    next_cursor: str | None = None
+
+
+def create_app(settings: NotifierSettings, view: InboxView | None = None) -> FastAPI:
+    """The inbox API. Starts (and stops) its own view unless one is given."""
+    own_view = view is None
+    view = view or InboxView(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if own_view:
+            view.start()
+        yield
+        if own_view:
+            view.stop()
+
+    app = FastAPI(title="Six Cities Matchmaker inbox", version="1", lifespan=lifespan)
+    app.state.view = view
+
+    def authorised_company(request: Request, company_id: str) -> str:
+        if not view.ready.is_set():
+            raise HTTPException(status_code=503, detail="the inbox is catching up with Kafka; retry shortly",
+                                headers={"Retry-After": "2"})
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise HTTPException(status_code=401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        owner = view.company_for_token(token.strip())
+        if owner is None:
+            raise HTTPException(status_code=401, detail="invalid or revoked token",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        if owner != company_id:
+            raise HTTPException(status_code=403, detail="this token belongs to another company")
+        return owner
+
+    @app.get("/companies/{company_id}/matches", response_model=InboxPage)
+    def company_matches(
+        company_id: str,
+        limit: int = Query(default=20, ge=1, le=settings.inbox_max_page),
+        cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
+        owner: str = Depends(authorised_company),
+    ) -> dict:
+        matches, next_key = view.page(owner, limit, decode_cursor(cursor) if cursor else None)
+        return {"company_id": owner, "matches": matches, "next_cursor": encode_cursor(next_key) if next_key else None}
+
+    @app.get("/healthz")
+    def healthz() -> JSONResponse:
+        ready = view.ready.is_set()
+        body = {"ready": ready, **view.stats(), "error": repr(view.error) if view.error else None}
+        return JSONResponse(body, status_code=200 if ready and view.error is None else 503)
+
+    return app
+
+
+def run_inbox(settings: NotifierSettings, host: str | None = None, port: int | None = None) -> None:
+    import uvicorn
+
+    from services.subscriptions import ensure_notifier_topics
+
+    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
+    ensure_notifier_topics(settings)
+    uvicorn.run(create_app(settings), host=host or settings.inbox_host, port=port or settings.inbox_port,
+                log_level=settings.log_level.lower())
+

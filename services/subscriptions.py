@@ -1,0 +1,99 @@
+"""Publishing subscriptions and inbox tokens, and creating the delivery side's topics.
+
+    matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret S --min-score 0.5 --delivery instant
+    matchmaker unsubscribe --company co-0023
+    matchmaker inbox-token issue --company co-0023     # prints the token once; only its SHA-256 is published
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from kafka import KafkaAdminClient, KafkaProducer
+
+from schemas import InboxToken, Subscription
+from services.notifier_settings import NotifierSettings
+from services.topics import create_missing, ensure_topics, topic_spec
+
+TOKEN_PREFIX = "mmi_"
+
+
+def hash_token(token: str) -> str:
+    """Tokens are 256-bit random strings, so one SHA-256 (no salt, no stretching) is enough to store them."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def notifier_topic_specs(settings: NotifierSettings) -> dict[str, dict]:
+    return {
+        # same partition count and key (company_id) as `matches`: co-partitioned for the notifier
+        settings.topic_subscriptions: topic_spec(settings, settings.partitions, compact=True),
+        settings.topic_inbox_tokens: topic_spec(settings, 1, compact=True),
+        settings.topic_notification_dead_letters: topic_spec(settings, 1),
+    }
+
+
+def ensure_notifier_topics(settings: NotifierSettings) -> None:
+    """The project's topics plus subscriptions, inbox-tokens and notification-dead-letters (idempotent)."""
+    ensure_topics(settings)
+    create_missing(settings, notifier_topic_specs(settings))
+
+
+def ensure_topic(settings: NotifierSettings, name: str, partitions: int) -> None:
+    create_missing(settings, {name: topic_spec(settings, partitions)})
+
+
+def partition_counts(settings: NotifierSettings, topics: list[str]) -> dict[str, int]:
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")
+    try:
+        return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(topics)}
+    finally:
+        admin.close()
+
+
+class _Sender:
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", client_id="matchmaker-cli")
+
+    def send(self, topic: str, key: str, value: bytes | None) -> None:
+        self.producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=30)
+
+    def close(self) -> None:
+        self.producer.flush()
+        self.producer.close()
+
+    def __enter__(self) -> "_Sender":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def publish_subscription(settings: NotifierSettings, subscription: Subscription) -> None:
+    subscription = Subscription.model_validate(subscription.model_dump())
+    with _Sender(settings) as sender:
+        sender.send(settings.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
+
+
+def unsubscribe(settings: NotifierSettings, company_id: str) -> None:
+    with _Sender(settings) as sender:
+        sender.send(settings.topic_subscriptions, company_id, None)
+
+
+def issue_token(settings: NotifierSettings, company_id: str) -> str:
+    """A new inbox token for the company (it replaces the previous one). Returns the token: shown once."""
+    token = new_token()
+    record = InboxToken(company_id=company_id, token_sha256=hash_token(token))
+    with _Sender(settings) as sender:
+        sender.send(settings.topic_inbox_tokens, record.company_id, record.model_dump_json().encode("utf-8"))
+    return token
+
+
+def revoke_token(settings: NotifierSettings, company_id: str) -> None:
+    with _Sender(settings) as sender:
+        sender.send(settings.topic_inbox_tokens, company_id, None)

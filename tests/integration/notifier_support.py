@@ -1,0 +1,151 @@
+"""Shared helpers of the notifier and inbox integration tests: settings, processes, producing events."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from schemas import Challenge, MatchResult
+from services.demo import stop_process
+from services.notifier_settings import NotifierSettings, notifier_settings
+from services.progress import group_lag
+from services.settings import Settings
+from services.subscriptions import ensure_notifier_topics
+from tests.integration.conftest import ARTIFACTS, free_port, make_namespace
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_notifier_namespace(base: Settings, **overrides: object) -> NotifierSettings:
+    namespace = make_namespace(base)
+    prefix = namespace.app_id
+    fields = {
+        "topic_subscriptions": f"{prefix}-subscriptions",
+        "topic_inbox_tokens": f"{prefix}-inbox-tokens",
+        "topic_notification_dead_letters": f"{prefix}-notification-dead-letters",
+        "notify_attempts": 3,
+        "notify_base_delay": 0.3,
+        "notify_timeout": 1.0,
+        "digest_period": 4.0,
+        "notifier_sweep_interval": 0.5,
+        "notifier_web_port": free_port(),
+        "inbox_port": free_port(),
+        **overrides,
+    }
+    settings = notifier_settings(namespace, **fields)
+    ensure_notifier_topics(settings)
+    return settings
+
+
+class NotifierProcess:
+    """A real `matchmaker notifier` process."""
+
+    def __init__(self, settings: NotifierSettings, name: str = "notifier") -> None:
+        self.settings = settings.model_copy(update={"notifier_web_port": free_port()})
+        self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "notifier"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT,
+                env={**os.environ, **self.settings.to_env(), "MATCHMAKER_LOG_LEVEL": "INFO"},
+            )
+
+    @property
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def metrics(self) -> str:
+        import httpx
+
+        return httpx.get(f"http://127.0.0.1:{self.settings.notifier_web_port}/metrics", timeout=5).text
+
+    def stop(self) -> None:
+        stop_process(self.process)
+
+
+def wait_notifier_drained(settings: NotifierSettings, timeout: float = 90.0, alive=lambda: True) -> None:
+    """Until the notifier group has committed everything on its source topics (twice, 1.5 s apart)."""
+    topics = [settings.topic_matches, settings.topic_subscriptions, settings.topic_companies,
+              settings.topic_challenges, settings.notifier_control_topic]
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="test-progress")
+    deadline, previous = time.monotonic() + timeout, None
+    try:
+        while True:
+            try:
+                rows = group_lag(admin, settings.notifier_app_id, topics)
+            except Exception:  # noqa: BLE001 - coordinator starting
+                rows = None
+            drained = rows is not None and all(r.lag == 0 for r in rows if r.end > 0)
+            if drained and rows == previous:
+                return
+            previous = rows if drained else None
+            assert alive(), "the notifier process exited; see its log"
+            assert time.monotonic() < deadline, f"notifier still behind: {rows}"
+            time.sleep(1.5 if drained else 0.3)
+    finally:
+        admin.close()
+
+
+def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return bool(predicate())
+
+
+class Events:
+    """kafka-python producer for MatchResults, challenges and companies (acks=all, each send awaited)."""
+
+    def __init__(self, settings: NotifierSettings) -> None:
+        self.settings = settings
+        self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+
+    def match(self, company_id: str, challenge_id: str, score: float, challenge_version: int = 1,
+              company_version: int = 1, rank: int = 1, **extra: object) -> MatchResult:
+        result = MatchResult.create(
+            challenge_id=challenge_id, company_id=company_id, challenge_version=challenge_version,
+            company_version=company_version, rank=rank, score=score, components={"dense": score},
+            reasons=["test"], trigger="challenge", model="test-model", **extra,
+        )
+        self.send_match(result)
+        return result
+
+    def send_match(self, result: MatchResult) -> None:
+        self.producer.send(self.settings.topic_matches, key=result.company_id.encode(),
+                           value=result.model_dump_json().encode()).get(timeout=30)
+
+    def challenge(self, challenge_id: str, version: int = 1, status: str = "open") -> None:
+        challenge = Challenge(challenge_id=challenge_id, version=version, city="Espoo", title=f"Challenge {challenge_id}",
+                              description="A test challenge.", status=status)
+        self.producer.send(self.settings.topic_challenges, key=challenge_id.encode(),
+                           value=challenge.model_dump_json().encode()).get(timeout=30)
+
+    def company_status(self, company_id: str, version: int, status: str) -> None:
+        value = {"company_id": company_id, "version": version, "name": f"Company {company_id}",
+                 "business_id": "2617416-4", "description": "A test company.", "status": status}
+        self.producer.send(self.settings.topic_companies, key=company_id.encode(),
+                           value=json.dumps(value).encode()).get(timeout=30)
+
+    def close(self) -> None:
+        self.producer.close()
+
+
+def read_topic(settings: NotifierSettings, topic: str, timeout_ms: int = 2000) -> list[dict]:
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, consumer_timeout_ms=timeout_ms,
+                             enable_auto_commit=False, group_id=None)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        return [json.loads(r.value) for r in consumer if r.value is not None]
+    finally:
+        consumer.close()
