@@ -38,6 +38,9 @@ class Concept:
     domain: str
     word: re.Pattern[str] | None  # one-word forms, matched against a single token
     phrase: re.Pattern[str] | None  # several-word forms, matched against the normalised text
+    # A literal piece of every several-word form: `phrase` can only match a text that contains one of
+    # them (None: some form has no literal piece). A substring test skips most regex scans.
+    needles: tuple[str, ...] | None = None
 
 
 def _form_regex(form: str) -> tuple[bool, str]:
@@ -51,6 +54,12 @@ def _form_regex(form: str) -> tuple[bool, str]:
     if " " not in core:
         return True, (r"\S*" if lead else "") + body + (r"\S*" if trail else "")
     return False, ("" if lead else "(?<= )") + (r"\S*" if lead else "") + body + (r"\S*" if trail else "(?= )")
+
+
+def _needle(form: str) -> str:
+    """The longest piece of a form that its regex matches verbatim (outside wildcards and [classes])."""
+    core = " ".join(_FORM_CLEAN.sub(" ", form.lower()).split()).strip("*")
+    return max(re.split(r"\[[^\]]*\]|[\*\[\]\^]", core), key=len)
 
 
 def _parse(source: str) -> tuple[Concept, ...]:
@@ -75,6 +84,8 @@ def _parse(source: str) -> tuple[Concept, ...]:
         regexes.add(_form_regex(label))  # the label itself always counts
         words = sorted(r for one, r in regexes if one)
         phrases = sorted(r for one, r in regexes if not one)
+        phrase_forms = [f for f in [label, *(f for g in forms for f in g.split(",") if f.strip())] if not _form_regex(f)[0]]
+        needles = tuple(sorted({_needle(f) for f in phrase_forms}))
         concepts.append(
             Concept(
                 len(concepts),
@@ -83,6 +94,7 @@ def _parse(source: str) -> tuple[Concept, ...]:
                 domain,
                 re.compile("(?:" + "|".join(words) + ")") if words else None,
                 re.compile("|".join(phrases)) if phrases else None,
+                needles if needles and all(needles) else None,
             )
         )
     return tuple(concepts)
@@ -119,6 +131,8 @@ def concept_counts(text: str) -> dict[int, int]:
         for index in token_concepts(token):
             counts[index] = counts.get(index, 0) + 1
     for concept in _PHRASE_CONCEPTS:
+        if concept.needles is not None and not any(n in prepared for n in concept.needles):
+            continue  # no form can match: skip the regex scan (the result is the same)
         found = len(concept.phrase.findall(prepared))  # type: ignore[union-attr]
         if found:
             counts[concept.index] = counts.get(concept.index, 0) + found

@@ -26,6 +26,20 @@ def topic_specs(settings: Settings) -> dict[str, dict]:
     }
 
 
+def worker_topic_specs(settings: Settings) -> dict[str, dict]:
+    """The worker's internal topics and table changelogs, created before Faust starts.
+
+    Faust creates them itself too, but on a fresh broker its consumer could subscribe before their
+    metadata had spread, log "Ignoring missing topic" and never consume them; creating them first
+    (and waiting for their metadata) removes that race.
+    """
+    app, shards = settings.app_id, settings.shards
+    specs = {settings.shard_input_topic: topic_spec(settings, shards), settings.partials_topic: topic_spec(settings, shards)}
+    for table in ("companies", "challenges", "merges"):
+        specs[f"{app}-{table}-changelog"] = topic_spec(settings, shards, compact=True)
+    return specs
+
+
 def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
     """Create the topics of `specs` that do not exist yet; another process may race us, which is fine."""
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")

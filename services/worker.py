@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import faust
 import numpy as np
@@ -248,11 +248,14 @@ class MatchWorker:
                 self._index(ranker, table, record, vector)
             log.warning("shard %s: re-embedded %s/%s", shard, min(start + batch, total), total)
 
-    async def _vector(self, payload: dict, text: str) -> np.ndarray:
-        """The payload's vector, or a fresh one when it was made by another model (rolling upgrade)."""
+    async def _vector(self, payload: dict, text: Callable[[], str]) -> np.ndarray:
+        """The payload's vector, or a fresh one when it was made by another model (rolling upgrade).
+
+        `text` is called only then: preparing the text finds glossary concepts, which is not free.
+        """
         if payload["model"] == self.embedder.name:
             return codec.decode_vector(payload["vector"])
-        return (await self._encode([text], stage="re-embed"))[0]
+        return (await self._encode([text()], stage="re-embed"))[0]
 
     def _count_index(self) -> None:
         metrics.ENTITIES_STORED.labels("company").set(sum(len(r.companies) for r in self._rankers.values()))
@@ -303,7 +306,7 @@ class MatchWorker:
             ranker.remove_company(company.company_id)
             self._erase(self.companies, company.company_id, shard, company.version, "withdrawn", "company")
             return
-        vector = await self._vector(payload, company_text(company))
+        vector = await self._vector(payload, lambda: company_text(company))
         record = {"shard": shard, "version": company.version, "entity": payload["entity"],
                   "vector": codec.encode_vector(vector), "model": self.embedder.name}
         self.companies[company.company_id] = record
@@ -329,7 +332,7 @@ class MatchWorker:
             ranker.remove_challenge(challenge.challenge_id)
             self._erase(self.challenges, key, shard, challenge.version, "closed", "challenge")
             return
-        vector = await self._vector(payload, challenge_text(challenge))
+        vector = await self._vector(payload, lambda: challenge_text(challenge))
         record = {"shard": shard, "version": challenge.version, "entity": payload["entity"],
                   "vector": codec.encode_vector(vector), "model": self.embedder.name}
         self.challenges[key] = record
@@ -403,10 +406,11 @@ async def _confirm(pending: list) -> None:
 
 def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
-    from services.topics import ensure_topics
+    from services.topics import create_missing, ensure_topics, worker_topic_specs
 
     logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_topics(settings)
+    create_missing(settings, worker_topic_specs(settings))
     worker = MatchWorker(settings)
     worker.embedder  # load the model before joining the group: loading blocks for seconds
     faust.Worker(worker.app, loglevel=settings.log_level, quiet=True).execute_from_commandline()

@@ -1,0 +1,201 @@
+"""In-process measurements: raw model throughput, one event's embed+rank time, ranking scale, memory.
+
+`python -m bench.inproc memory N` runs in its own process (the bench starts it) so that its peak RSS
+is the state's alone; it prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from bench import data
+from bench.kafka import vm_status
+from matcher import Ranker, challenge_text, company_text, load_embedder
+from matcher import features as F
+from matcher.index import VectorIndex
+from services import codec
+from services.settings import Settings
+
+
+def _configure_torch(settings: Settings) -> int:
+    import torch
+
+    if settings.torch_threads:  # exactly what the worker does
+        torch.set_num_threads(settings.torch_threads)
+    return torch.get_num_threads()
+
+
+def raw_encode_rate(settings: Settings, texts: list[str]) -> dict:
+    """Batched encode throughput of the configured model on these texts, in the worker's batch size."""
+    threads = _configure_torch(settings)
+    embedder = load_embedder(settings.model)
+    embedder.encode(texts[: settings.embed_batch_size])  # warm-up
+    started = time.perf_counter()
+    for i in range(0, len(texts), settings.embed_batch_size):
+        embedder.encode(texts[i : i + settings.embed_batch_size])
+    elapsed = time.perf_counter() - started
+    return {"texts": len(texts), "seconds": elapsed, "per_s": len(texts) / elapsed, "torch_threads": threads,
+            "batch": settings.embed_batch_size}
+
+
+def one_event_seconds(settings: Settings, companies, challenges, probes_co, probes_ch) -> dict:
+    """Median in-process time to embed one event (batch of 1) and rank it against state of this size.
+
+    One Ranker holds everything (the worker splits companies over shards: less work per shard), so
+    this is a conservative baseline. Stored vectors are random unit vectors (ranking cost does not
+    depend on them); the probes are embedded for real.
+    """
+    embedder = load_embedder(settings.model)
+    ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
+    vectors = data.unit_vectors(len(companies) + len(challenges), embedder.dimension, seed=11)
+    for c, v in zip(companies, vectors):
+        ranker.upsert_company(c, v)
+    for c, v in zip(challenges, vectors[len(companies):]):
+        ranker.upsert_challenge(c, v)
+    times = []
+    for entity in probes_co + probes_ch:
+        is_company = entity in probes_co
+        started = time.perf_counter()
+        text = company_text(entity) if is_company else challenge_text(entity)
+        vector = embedder.encode([text])[0]
+        if is_company:
+            ranker.upsert_company(entity, vector)
+            ranker.rank_challenges(entity, vector)
+        else:
+            ranker.upsert_challenge(entity, vector)
+            ranker.rank_companies(entity, vector)
+        times.append(time.perf_counter() - started)
+    return {"events": len(times), "median_s": statistics.median(times), "p90_s": float(np.percentile(times, 90))}
+
+
+def _median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def dense_scale(sizes=(10_000, 100_000, 1_000_000), dimension: int = 384, pool: int = 2000) -> list[dict]:
+    """Per N: the bare matrix-vector product vs the index's dense retrieval (similarities + the
+    candidate pre-selection `Ranker._pool` does: top 2*pool by argpartition, sorted); upsert/delete."""
+    rows = []
+    for n in sizes:
+        index = VectorIndex(dimension)
+        matrix = data.unit_vectors(n, dimension, seed=n)
+        started = time.perf_counter()
+        for i in range(n):
+            index.upsert(f"c{i}", matrix[i])
+        load_s = time.perf_counter() - started
+        query = data.unit_vectors(1, dimension, seed=7)[0]
+        bare = _median_time(lambda: matrix @ query, 7)
+
+        def retrieve():
+            sims = index.similarities(query)
+            want = min(n, 2 * pool)
+            head = np.argpartition(-sims, want - 1)[:want] if want < n else np.arange(n)
+            return head[np.argsort(-sims[head], kind="stable")]
+
+        retrieve_s = _median_time(retrieve, 7)
+        sims_s = _median_time(lambda: index.similarities(query), 7)
+        extra = data.unit_vectors(200, dimension, seed=9)
+        up = []
+        for i in range(100):  # new ids (append) and existing ids (overwrite in place)
+            started = time.perf_counter()
+            index.upsert(f"new{i}" if i % 2 else f"c{i * 7}", extra[i])
+            up.append(time.perf_counter() - started)
+        rm = []
+        for i in range(100):
+            started = time.perf_counter()
+            index.remove(f"c{i * 13 + 1}")
+            rm.append(time.perf_counter() - started)
+        rows.append({"n": n, "bare_s": bare, "similarities_s": sims_s, "dense_retrieval_s": retrieve_s,
+                     "ratio": retrieve_s / bare, "upsert_us": 1e6 * statistics.median(up),
+                     "upsert_max_us": 1e6 * max(up), "delete_us": 1e6 * statistics.median(rm),
+                     "delete_max_us": 1e6 * max(rm), "load_s": load_s})
+        del index, matrix
+    return rows
+
+
+def memory(n: int, pool_texts: int = 500, rank_at=(10_000, 100_000)) -> dict:
+    """Peak RSS of a process holding what a worker holds for n companies (one process owning every shard):
+
+    the model; the `companies` table values exactly as the worker stores them (dicts with the entity
+    as JSON-ready dict and the base64 vector); the Ranker (entities, VectorIndex, feature cache).
+    Vectors are random unit vectors (no embedding); the texts come from a pool of `pool_texts`
+    descriptions whose features are computed once and then copied per company, so every company has
+    its own Features object of realistic size, as it would after its own upsert. Also times a full
+    rank_companies at the sizes in `rank_at` (after all n are stored: the feature cache holds the
+    most recent CACHE_SIZE companies, as in a worker).
+    """
+    settings = Settings()
+    out: dict = {"n": n}
+    pid = Path("/proc/self")
+    out["rss_start"] = vm_status("self")["VmRSS"]  # type: ignore[arg-type]
+    _configure_torch(settings)
+    embedder = load_embedder(settings.model)
+    embedder.encode(["warm up the model"])
+    out["rss_model"] = vm_status("self")["VmRSS"]  # type: ignore[arg-type]
+    out["model_param_bytes"] = int(sum(p.numel() * p.element_size() for p in embedder._model.parameters()))
+    templates = data.companies(pool_texts, seed=21, prefix="tpl")
+    template_features = [F.company_features(t) for t in templates]
+    F.CACHE.clear()
+    vectors = data.unit_vectors(n, embedder.dimension, seed=5)
+    table: dict[str, dict] = {}
+    ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
+    ids = []
+    for i in range(n):
+        t = templates[i % pool_texts]
+        company = t.model_copy(update={"company_id": f"mco-{i:07d}"})
+        entity = company.model_dump(mode="json")
+        table[company.company_id] = {"shard": i % settings.shards, "version": company.version, "entity": entity,
+                                     "vector": codec.encode_vector(vectors[i]), "model": embedder.name, "sent": True}
+        # the Features this company's upsert would compute (same text as its template), as its own copy
+        tf = template_features[i % pool_texts]
+        central, body, tags = F.company_fields(company)
+        key = ("company", company.company_id, company.version, F._digest(central, body, tags))
+        F.CACHE.put(key, F.Features(tf.language, dict(tf.concepts), tf.concept_norm, dict(tf.domains),
+                                    tf.domain_norm, tf.tag_keys, tf.lexical.copy()))
+        ranker.upsert_company(company, vectors[i])
+        ids.append(company.company_id)
+    del vectors
+    status = vm_status("self")  # type: ignore[arg-type]
+    out.update(rss_state=status["VmRSS"], peak_rss=status["VmHWM"], vector_bytes=n * embedder.dimension * 4,
+               feature_cache_entries=len(F.CACHE), feature_cache_size=F.CACHE_SIZE)
+    # full rank_companies against n stored, and against the first m (a Ranker holding a subset)
+    challenges = data.challenges(3, seed=33, prefix="mch")
+    qvecs = data.unit_vectors(3, embedder.dimension, seed=34)
+    timings = {}
+    for m in rank_at:
+        if m > n:
+            continue
+        sub = ranker
+        if m < n:
+            sub = Ranker(embedder.dimension, top_k=settings.top_k)
+            sub._company_vectors = VectorIndex(embedder.dimension, capacity=m)
+            for cid in ids[n - m:]:  # the most recently stored: their features are cached
+                sub.companies[cid] = ranker.companies[cid]
+                sub._company_vectors.upsert(cid, ranker._company_vectors.vector(cid))
+        t_dense = _median_time(lambda: sub._company_vectors.similarities(qvecs[0]), 5)
+        runs = []
+        for c, v in zip(challenges, qvecs):
+            started = time.perf_counter()
+            sub.rank_companies(c, v)
+            runs.append(time.perf_counter() - started)
+        timings[str(m)] = {"rank_companies_s": runs, "first_s": runs[0], "median_s": statistics.median(runs),
+                           "bare_product_s": t_dense}
+    out["rank_full"] = timings
+    out["peak_rss_end"] = vm_status("self")["VmHWM"]  # type: ignore[arg-type]
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "memory":
+        print(json.dumps(memory(int(sys.argv[2]))))

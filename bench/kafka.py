@@ -1,0 +1,121 @@
+"""The bench's Kafka side: its own local broker, fresh namespaces, publishing, workers, reading results."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Iterable, Iterator
+
+from kafka import KafkaConsumer, TopicPartition
+
+from schemas import Challenge, CompanyProfile
+from services.kafka_local import LocalBroker
+from services.publish import Publisher
+from services.settings import Settings
+from tests.integration.conftest import WorkerProcess, make_namespace  # noqa: F401  (re-exported)
+
+BENCH_PORT = int(os.environ.get("MATCHMAKER_BENCH_KAFKA_PORT", "59192"))
+
+
+@contextmanager
+def bench_broker() -> Iterator[Settings]:
+    """The bench's own broker (port 59192 unless MATCHMAKER_BENCH_KAFKA_PORT); stopped at the end if started here."""
+    settings = Settings(kafka_port=BENCH_PORT)
+    broker = LocalBroker(settings)
+    was_running = broker.status().running
+    broker.up()
+    try:
+        yield settings
+    finally:
+        if not was_running:
+            broker.down()
+
+
+def publish(settings: Settings, entities: Iterable[Challenge | CompanyProfile]) -> int:
+    with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+        n = 0
+        for entity in entities:
+            if isinstance(entity, Challenge):
+                publisher.publish_challenge(entity)
+            else:
+                publisher.publish_company(entity)
+            n += 1
+        publisher.flush(timeout=120)
+    return n
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str | None
+    timestamp_ms: int
+    value: dict | None
+
+
+def read_topic(settings: Settings, topic: str) -> list[Record]:
+    """Every record of a topic, from the beginning to the end offsets at the time of the call."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
+    try:
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
+        if not partitions:
+            return []
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        end = consumer.end_offsets(partitions)
+        out: list[Record] = []
+        while not all(consumer.position(tp) >= end[tp] for tp in partitions):
+            for records in consumer.poll(timeout_ms=500).values():
+                for r in records:
+                    out.append(Record(r.key.decode() if r.key else None, r.timestamp,
+                                      json.loads(r.value) if r.value is not None else None))
+        return out
+    finally:
+        consumer.close()
+
+
+def wait_for_matches(settings: Settings, expected_inputs: int, alive, timeout: float, poll: float = 0.5) -> list[Record]:
+    """Follow `matches` until every one of `expected_inputs` input entities has its result list, then
+    read on until the topic has been quiet for a second; returns all result records."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
+    deadline = time.monotonic() + timeout
+    out: list[Record] = []
+    try:
+        partitions = [TopicPartition(settings.topic_matches, p)
+                      for p in sorted(consumer.partitions_for_topic(settings.topic_matches) or [])]
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        triggers: set[tuple[str, str]] = set()
+        quiet_since = None
+        while time.monotonic() < deadline:
+            batch = consumer.poll(timeout_ms=int(poll * 1000))
+            got = False
+            for records in batch.values():
+                for r in records:
+                    value = json.loads(r.value)
+                    out.append(Record(r.key.decode() if r.key else None, r.timestamp, value))
+                    trigger_id = value["challenge_id"] if value["trigger"] == "challenge" else value["company_id"]
+                    triggers.add((value["trigger"], trigger_id))
+                    got = True
+            if len(triggers) >= expected_inputs:
+                if got:
+                    quiet_since = time.monotonic()
+                elif quiet_since and time.monotonic() - quiet_since > 1.0:
+                    return out
+            if not alive():
+                raise RuntimeError("a worker exited during the bench; see artifacts/logs/")
+        raise TimeoutError(f"only {len(triggers)}/{expected_inputs} inputs had results after {timeout:.0f}s")
+    finally:
+        consumer.close()
+
+
+def vm_status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM (peak RSS) of a process, in bytes, from /proc (Linux)."""
+    out = {}
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            name, _, rest = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                out[name] = int(rest.split()[0]) * 1024
+    return out
