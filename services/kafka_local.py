@@ -71,8 +71,8 @@ class LocalBroker:
         check_java()
         self.provision()
         self._format_once()
-        self._start()
-        self._wait_ready(timeout)
+        process = self._start()
+        self._wait_ready(process, timeout)
         return self.status()
 
     def down(self, timeout: float = 30.0) -> bool:
@@ -164,7 +164,7 @@ class LocalBroker:
         if result.returncode != 0:
             raise BrokerError("formatting KRaft storage failed: " + (result.stderr or result.stdout).strip()[-300:])
 
-    def _start(self) -> None:
+    def _start(self) -> subprocess.Popen:
         logs = self.dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         heap = os.environ.get("MATCHMAKER_KAFKA_HEAP", "-Xmx512m")
@@ -176,14 +176,14 @@ class LocalBroker:
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))
+        return process
 
-    def _wait_ready(self, timeout: float) -> None:
+    def _wait_ready(self, process: subprocess.Popen, timeout: float) -> None:
         from kafka import KafkaAdminClient
 
         deadline = time.monotonic() + timeout
-        pid = self._running_pid()
         while time.monotonic() < deadline:
-            if pid is None or not _alive(pid):
+            if process.poll() is not None:
                 raise BrokerError(f"the broker exited while starting; see {self.dir / 'logs' / 'server.log'}")
             if _port_open(self.settings.kafka_port):
                 try:
