@@ -145,10 +145,6 @@ class MatchWorker:
 
     async def _embed_agent(self, stream: faust.StreamT) -> None:
         s = self.settings
-        if s.embed_batch_size == 1:
-            async for event in stream.events():
-                await self._embed_batch([event])
-            return
         async for events in stream.take_events(s.embed_batch_size, within=s.embed_batch_window):
             await self._embed_batch(events)
 
