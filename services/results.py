@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Iterator
 
 from kafka import KafkaConsumer, TopicPartition
@@ -45,11 +44,3 @@ def latest_rankings(results: Iterator[MatchResult], trigger: str = "challenge") 
         lists.setdefault(owner, {}).setdefault(version, {})[result.match_id] = result
     return {owner: sorted(by_version[max(by_version)].values(), key=lambda r: r.rank) for owner, by_version in lists.items()}
 
-
-def wait_for(predicate, timeout: float, interval: float = 0.5) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(interval)
-    return predicate()

@@ -25,10 +25,11 @@ from pydantic import ValidationError
 from schemas import Challenge, CompanyProfile
 from services.api_tokens import TokenStore
 from services.publish import Publisher
-from services.results import read_matches, wait_for
+from services.results import read_matches
 from services.settings import PROJECT_ROOT, Settings
 
 from .conftest import ARTIFACTS, WorkerProcess, free_port, make_namespace
+from .notifier_support import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -239,7 +240,7 @@ def test_versions_published_elsewhere_and_before_a_restart_are_known(api, api_ns
         # 404 (unknown, nothing published) until the follower has read v10; then close publishes v11
         close = lambda: client.post("/v1/challenges/ch-esp-api-3/close")  # noqa: E731
         answers: list[httpx.Response] = []
-        assert wait_for(lambda: answers.append(close()) or answers[-1].status_code != 404, timeout=15)
+        assert wait_until(lambda: answers.append(close()) or answers[-1].status_code != 404, timeout=15)
         assert answers[-1].status_code == 202 and answers[-1].json()["version"] == 11, answers[-1].text
         assert client.put("/v1/challenges/ch-esp-api-3", json=challenge_body()).json()["version"] == 12
     api.restart()
