@@ -73,8 +73,9 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         drain["ratio_to_raw"] = drain["per_s_from_ready"] / raw["per_s"]
         say(f"drained: {drain['per_s_from_ready']:.1f}/s from ready vs raw {raw['per_s']:.1f}/s")
 
-        # latency at half the raw model capacity, on the warm worker holding the backlog's state
-        rate = raw["per_s"] / 2
+        # latency at half the measured capacity: the pipeline's own drain rate just measured (offering half
+        # the raw model rate would exceed what the pipeline drains and measure a growing queue instead)
+        rate = drain["per_s_from_ready"] / 2
         seconds = 40
         n = max(40, int(rate * seconds))
         load = data.companies(int(n * (1 - CHALLENGE_SHARE)), seed=41, prefix="lco") + \
