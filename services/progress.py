@@ -49,19 +49,26 @@ def group_lag(admin: KafkaAdminClient, group: str, topics: list[str]) -> list[Pa
 
 
 def wait_until_drained(
-    settings: Settings, timeout: float = 180.0, settle: float = 1.5, alive: Callable[[], bool] = lambda: True
+    settings: Settings,
+    timeout: float = 180.0,
+    settle: float = 1.5,
+    alive: Callable[[], bool] = lambda: True,
+    group: str | None = None,
+    topics: list[str] | None = None,
 ) -> list[PartitionLag]:
-    """Block until the worker group has no lag on any of its topics in two snapshots `settle` apart.
+    """Block until a group (default: the worker's) has no lag on its topics in two snapshots `settle` apart.
 
-    `alive` lets a caller that started the worker stop waiting as soon as it has died.
+    `alive` lets a caller that started the consumer stop waiting as soon as it has died.
     """
+    group = group or settings.app_id
+    topics = topics or worker_topics(settings)
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-progress")
     deadline = time.monotonic() + timeout
     previous: list[PartitionLag] | None = None
     try:
         while True:
             try:
-                rows = group_lag(admin, settings.app_id, worker_topics(settings))
+                rows = group_lag(admin, group, topics)
             except KafkaError as error:  # coordinator starting or moving, broker restarting: ask again
                 if not error.retriable and not isinstance(error, KafkaConnectionError):
                     raise
@@ -71,10 +78,10 @@ def wait_until_drained(
                 return rows
             previous = rows if drained else None
             if not alive():
-                raise RuntimeError("the worker process exited; see its log")
+                raise RuntimeError(f"the consumer of group {group!r} exited; see its log")
             if time.monotonic() > deadline:
                 behind = ", ".join(f"{r.topic}[{r.partition}] lag {r.lag}" for r in rows if r.lag)
-                raise TimeoutError(f"worker group {settings.app_id!r} still behind after {timeout:.0f}s: {behind}")
+                raise TimeoutError(f"group {group!r} still behind after {timeout:.0f}s: {behind}")
             time.sleep(settle if drained else 0.5)
     finally:
         admin.close()

@@ -9,12 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import Challenge, MatchResult
 from services.demo import stop_process
 from services.notifier_settings import NotifierSettings, notifier_settings
-from services.progress import group_lag
+from services.progress import wait_until_drained
 from services.settings import Settings
 from services.subscriptions import ensure_notifier_topics
 from tests.integration.conftest import ARTIFACTS, free_port, make_namespace
@@ -74,24 +74,7 @@ def wait_notifier_drained(settings: NotifierSettings, timeout: float = 90.0, ali
     """Until the notifier group has committed everything on its source topics (twice, 1.5 s apart)."""
     topics = [settings.topic_matches, settings.topic_subscriptions, settings.topic_companies,
               settings.topic_challenges, settings.notifier_control_topic]
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="test-progress")
-    deadline, previous = time.monotonic() + timeout, None
-    try:
-        while True:
-            try:
-                rows = group_lag(admin, settings.notifier_app_id, topics)
-            except Exception:  # noqa: BLE001 - coordinator starting
-                rows = None
-            drained = rows is not None and all(r.lag == 0 for r in rows if r.end > 0)
-            if drained and rows == previous:
-                return
-            previous = rows if drained else None
-            assert alive(), "the notifier process exited; see its log"
-            assert time.monotonic() < deadline, f"notifier still behind: {rows}"
-            time.sleep(1.5 if drained else 0.3)
-    finally:
-        admin.close()
-
+    wait_until_drained(settings, timeout=timeout, alive=alive, group=settings.notifier_app_id, topics=topics)
 
 def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
     deadline = time.monotonic() + timeout
