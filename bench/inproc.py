@@ -124,20 +124,46 @@ def dense_scale(sizes=(10_000, 100_000, 1_000_000), dimension: int = 384, pool: 
     return rows
 
 
+def _fill(ranker: Ranker, templates, template_features, vectors: np.ndarray, prefix: str, table: dict | None,
+          model: str, shards: int) -> None:
+    """Store len(vectors) companies: template texts under new ids, each upsert computing (from the
+    feature cache, primed with its template's features) exactly what the worker's upsert stores."""
+    for i, vector in enumerate(vectors):
+        company = templates[i % len(templates)].model_copy(update={"company_id": f"{prefix}-{i:07d}"})
+        if table is not None:
+            table[company.company_id] = {"shard": i % shards, "version": company.version,
+                                         "entity": company.model_dump(mode="json"),
+                                         "vector": codec.encode_vector(vector), "model": model, "sent": True}
+        central, body, tags = F.company_fields(company)
+        F.CACHE.put(("company", company.company_id, company.version, F._digest(central, body, tags)),
+                    template_features[i % len(templates)])
+        ranker.upsert_company(company, vector)
+
+
+def _time_ranking(ranker: Ranker, dimension: int) -> dict:
+    """Full rank_companies for 3 challenges against everything stored, and the bare product for the same N."""
+    challenges = data.challenges(3, seed=33, prefix="mch")
+    qvecs = data.unit_vectors(3, dimension, seed=34)
+    bare = _median_time(lambda: ranker._companies.vectors.vectors @ qvecs[0], 5)
+    runs = []
+    for c, v in zip(challenges, qvecs):
+        started = time.perf_counter()
+        ranker.rank_companies(c, v)
+        runs.append(time.perf_counter() - started)
+    return {"rank_companies_s": runs, "median_s": statistics.median(runs), "bare_product_s": bare}
+
+
 def memory(n: int, pool_texts: int = 500, rank_at=(10_000, 100_000)) -> dict:
     """Peak RSS of a process holding what a worker holds for n companies (one process owning every shard):
 
     the model; the `companies` table values exactly as the worker stores them (dicts with the entity
-    as JSON-ready dict and the base64 vector); the Ranker (entities, VectorIndex, feature cache).
+    as JSON-ready dict and the base64 vector); the Ranker (vectors, signal rows, attributes).
     Vectors are random unit vectors (no embedding); the texts come from a pool of `pool_texts`
-    descriptions whose features are computed once and then copied per company, so every company has
-    its own Features object of realistic size, as it would after its own upsert. Also times a full
-    rank_companies at the sizes in `rank_at` (after all n are stored: the feature cache holds the
-    most recent CACHE_SIZE companies, as in a worker).
+    descriptions whose features are computed once. Also times a full rank_companies at the sizes in
+    `rank_at` (a smaller ranker first, freed before the n-company state is built).
     """
     settings = Settings()
     out: dict = {"n": n}
-    pid = Path("/proc/self")
     out["rss_start"] = vm_status("self")["VmRSS"]  # type: ignore[arg-type]
     _configure_torch(settings)
     embedder = load_embedder(settings.model)
@@ -146,51 +172,23 @@ def memory(n: int, pool_texts: int = 500, rank_at=(10_000, 100_000)) -> dict:
     out["model_param_bytes"] = int(sum(p.numel() * p.element_size() for p in embedder._model.parameters()))
     templates = data.companies(pool_texts, seed=21, prefix="tpl")
     template_features = [F.company_features(t) for t in templates]
-    F.CACHE.clear()
-    vectors = data.unit_vectors(n, embedder.dimension, seed=5)
-    table: dict[str, dict] = {}
-    ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
-    ids = []
-    for i in range(n):
-        t = templates[i % pool_texts]
-        company = t.model_copy(update={"company_id": f"mco-{i:07d}"})
-        entity = company.model_dump(mode="json")
-        table[company.company_id] = {"shard": i % settings.shards, "version": company.version, "entity": entity,
-                                     "vector": codec.encode_vector(vectors[i]), "model": embedder.name, "sent": True}
-        # the Features this company's upsert would compute (same text as its template), as its own copy
-        tf = template_features[i % pool_texts]
-        central, body, tags = F.company_fields(company)
-        key = ("company", company.company_id, company.version, F._digest(central, body, tags))
-        F.CACHE.put(key, F.Features(tf.language, dict(tf.concepts), tf.concept_norm, dict(tf.domains),
-                                    tf.domain_norm, tf.tag_keys, tf.lexical.copy()))
-        ranker.upsert_company(company, vectors[i])
-        ids.append(company.company_id)
-    del vectors
-    status = vm_status("self")  # type: ignore[arg-type]
-    out.update(rss_state=status["VmRSS"], peak_rss=status["VmHWM"], vector_bytes=n * embedder.dimension * 4,
-               feature_cache_entries=len(F.CACHE), feature_cache_size=F.CACHE_SIZE)
-    # full rank_companies against n stored, and against the first m (a Ranker holding a subset)
-    challenges = data.challenges(3, seed=33, prefix="mch")
-    qvecs = data.unit_vectors(3, embedder.dimension, seed=34)
     timings = {}
     for m in rank_at:
-        if m > n:
-            continue
-        sub = ranker
         if m < n:
-            sub = Ranker(embedder.dimension, top_k=settings.top_k)
-            sub._company_vectors = VectorIndex(embedder.dimension, capacity=m)
-            for cid in ids[n - m:]:  # the most recently stored: their features are cached
-                sub.companies[cid] = ranker.companies[cid]
-                sub._company_vectors.upsert(cid, ranker._company_vectors.vector(cid))
-        t_dense = _median_time(lambda: sub._company_vectors.similarities(qvecs[0]), 5)
-        runs = []
-        for c, v in zip(challenges, qvecs):
-            started = time.perf_counter()
-            sub.rank_companies(c, v)
-            runs.append(time.perf_counter() - started)
-        timings[str(m)] = {"rank_companies_s": runs, "first_s": runs[0], "median_s": statistics.median(runs),
-                           "bare_product_s": t_dense}
+            small = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
+            _fill(small, templates, template_features, data.unit_vectors(m, embedder.dimension, seed=6), "sco", None,
+                  embedder.name, settings.shards)
+            timings[str(m)] = _time_ranking(small, embedder.dimension)
+            del small
+    table: dict[str, dict] = {}
+    ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
+    _fill(ranker, templates, template_features, data.unit_vectors(n, embedder.dimension, seed=5), "mco", table,
+          embedder.name, settings.shards)
+    status = vm_status("self")  # type: ignore[arg-type]
+    out.update(rss_state=status["VmRSS"], peak_rss=status["VmHWM"], vector_bytes=n * embedder.dimension * 4,
+               signal_bytes=sum(rows.nbytes for rows in ranker._companies.signals.values()))
+    if n in rank_at:
+        timings[str(n)] = _time_ranking(ranker, embedder.dimension)
     out["rank_full"] = timings
     out["peak_rss_end"] = vm_status("self")["VmHWM"]  # type: ignore[arg-type]
     return out

@@ -119,3 +119,14 @@ def vm_status(pid: int) -> dict[str, int]:
             if name in ("VmRSS", "VmHWM"):
                 out[name] = int(rest.split()[0]) * 1024
     return out
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used, all its threads together (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def broker_pid(settings: Settings) -> int | None:
+    return LocalBroker(settings).status().pid

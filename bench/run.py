@@ -2,6 +2,7 @@
 
 Runs on the bench's own local broker (127.0.0.1:59192, MATCHMAKER_BENCH_KAFKA_PORT), in fresh topics,
 with real `matchmaker worker` processes. Writes artifacts/bench.json and prints the table.
+`--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning).
 Sizes: MATCHMAKER_BENCH_BACKLOG (2000 events), MATCHMAKER_BENCH_SCALE_MAX (1000000), MATCHMAKER_BENCH_MEMORY_N
 (100000). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE, _WINDOW, _TORCH_THREADS) apply to both
 the worker and the in-process reference measurements.
@@ -20,7 +21,8 @@ import urllib.request
 import numpy as np
 
 from bench import data, inproc
-from bench.kafka import WorkerProcess, bench_broker, make_namespace, publish, read_topic, vm_status
+from bench.kafka import (WorkerProcess, bench_broker, broker_pid, cpu_seconds, make_namespace, publish, read_topic,
+                         vm_status)
 from matcher import challenge_text, company_text
 from services.progress import wait_until_drained
 from services.settings import PROJECT_ROOT, Settings
@@ -64,12 +66,17 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
     worker = WorkerProcess(settings, name="bench-throughput")
     try:
         ready = wait_ready(worker)
+        broker = broker_pid(settings)
+        cpu = {"worker": cpu_seconds(worker.process.pid), "broker": cpu_seconds(broker) if broker else 0.0}
         wait_until_drained(settings, timeout=900, alive=lambda: worker.alive, settle=1.0)
+        cpu = {f"{name}_cpu_s": (cpu_seconds(pid) if pid else 0.0) - cpu[name]
+               for name, pid in (("worker", worker.process.pid), ("broker", broker))}
         results = read_topic(settings, settings.topic_matches)
         last = max(r.timestamp_ms for r in results) / 1000.0
         drain = {"events": len(backlog), "results": len(results), "from_spawn_s": last - spawned,
                  "from_ready_s": last - ready, "startup_s": ready - spawned,
-                 "per_s_from_ready": len(backlog) / (last - ready), "per_s_from_spawn": len(backlog) / (last - spawned)}
+                 "per_s_from_ready": len(backlog) / (last - ready), "per_s_from_spawn": len(backlog) / (last - spawned),
+                 **cpu}
         drain["ratio_to_raw"] = drain["per_s_from_ready"] / raw["per_s"]
         say(f"drained: {drain['per_s_from_ready']:.1f}/s from ready vs raw {raw['per_s']:.1f}/s")
 
@@ -212,6 +219,9 @@ def main() -> int:
                                                    data.companies(18, seed=61, prefix="pco"), data.challenges(2, seed=62, prefix="pch"))
     with bench_broker() as base:
         result.update(throughput_and_latency(base, companies, challenges, result["raw_encode"], result["one_event"]))
+        if "--stream-only" in sys.argv:  # a quick look at figures 1 and 2 while tuning; no table
+            print(json.dumps({k: result[k] for k in ("raw_encode", "one_event", "drain", "latency", "worker_rss")}, indent=2))
+            return 0
         result["scale_out"] = scale_out(base, 300, 30)
     say("dense scale ...")
     result["dense_scale"] = inproc.dense_scale(tuple(n for n in (10_000, 100_000, 1_000_000) if n <= SCALE_MAX))

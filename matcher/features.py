@@ -7,7 +7,7 @@ For every challenge and company profile the matcher derives, from its text alone
   same folded onto the concepts' domains;
 - `tag_keys`: the tags normalised to glossary concepts (so "ev charging" and "sähköautojen lataus" are
   one key), or to a stemmed form when the glossary does not know the tag;
-- `lexical`: a character n-gram vector of the content words.
+- `lexical`: a character n-gram signature of the content words (the `LEXICAL_TERMS` heaviest n-grams).
 
 The lexical signal must work on a stream where documents arrive one at a time, and a pair's score must
 be the same in every worker process. So the vocabulary is *stateless* and the weighting *frozen*:
@@ -19,11 +19,15 @@ be the same in every worker process. So the vocabulary is *stateless* and the we
   (`matcher.background`, generic texts of city calls and company profiles in the three languages),
   so n-grams of boilerplate ("the city", "ratkaisu", "tjänst") weigh little and domain n-grams much;
 - function words of Finnish, Swedish and English are dropped before hashing, and term counts are
-  damped (1 + log tf), then the vector is L2-normalised, so the lexical score is a cosine in [0, 1].
+  damped (1 + log tf), then the vector is L2-normalised, so the lexical score is a cosine in [0, 1];
+- only the `LEXICAL_TERMS` (128) heaviest n-grams are kept, renormalised: a ~130-word profile has
+  ~1,200 distinct n-grams, most of them weak. The signature is a tenth of the memory and of the
+  scoring work, and ranks as well (`matchmaker eval`, NDCG@10: dev 0.919 -> 0.917, sample 0.909 -> 0.938).
 
 A changed background corpus changes every lexical score: treat it like a model version (all workers
 must run the same code). Features are cached in an LRU keyed by (kind, id, version, text digest), so
-a query scores its candidates without recomputing anything but the pair products.
+a query scores its candidates without recomputing anything but the pair products. Every signal is also
+kept as a short sparse vector (`matcher.store`), the form the `Ranker` stores per row.
 """
 
 from __future__ import annotations
@@ -40,12 +44,14 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from matcher.glossary import CONCEPTS, DOMAINS, concept_counts, salience, tag_concepts
 from matcher.language import STOPWORDS, detect_language, tokens
+from matcher.store import SparseVector, sparse_vector
 from schemas import Challenge, CompanyProfile
 
 N_FEATURES = 2**20
 NGRAMS = (3, 5)
 MIN_TAG_CONCEPT_WEIGHT = 0.5
-CACHE_SIZE = 50_000
+LEXICAL_TERMS = 128
+CACHE_SIZE = 4096  # queries and recent upserts; stored entities keep their vectors in the Ranker
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
 _HASHER = HashingVectorizer(
@@ -87,6 +93,45 @@ def lexical_vectors(texts: list[str]) -> sp.csr_matrix:
     return sp.csr_matrix(matrix.multiply(1.0 / norms[:, np.newaxis]), dtype=np.float32)
 
 
+def lexical_signature(text: str, terms: int = LEXICAL_TERMS) -> SparseVector:
+    """The `terms` heaviest n-grams of the lexical vector (ties by bucket), renormalised to unit length."""
+    row = lexical_vectors([text])
+    indices, values = row.indices, row.data
+    if len(values) > terms:
+        keep = np.argsort(-values, kind="stable")[:terms]
+        indices, values = indices[keep], values[keep]
+        values = values / np.float32(np.sqrt(np.sum(values.astype(np.float64) ** 2)))
+    return sparse_vector(indices, values)
+
+
+_TAG_IDS: dict[str, int] = {}
+_TAG_KEYS: list[str] = []
+_TAG_LOCK = Lock()
+
+
+def tag_id(key: str) -> int:
+    """A process-local id for a tag key (ids only name positions; a dot product does not depend on them)."""
+    found = _TAG_IDS.get(key)
+    if found is None:
+        with _TAG_LOCK:
+            found = _TAG_IDS.get(key)
+            if found is None:
+                found = _TAG_IDS[key] = len(_TAG_KEYS)
+                _TAG_KEYS.append(key)
+    return found
+
+
+def tag_key(tag_id: int) -> str:
+    return _TAG_KEYS[tag_id]
+
+
+def _unit(weights: dict[int, float], norm: float) -> SparseVector:
+    if not weights or norm == 0:
+        return sparse_vector([], [])
+    keys = sorted(weights)
+    return sparse_vector(keys, [weights[k] / norm for k in keys])
+
+
 def _stem_key(tag: str) -> str:
     """A tag the glossary does not know: its content words cut to 6 letters (crude, language-neutral)."""
     words = [t[:6] for t in tokens(tag) if t not in _ALL_STOPWORDS]
@@ -112,7 +157,10 @@ class Features:
     domains: dict[int, float]  # domain index -> summed salience
     domain_norm: float
     tag_keys: frozenset[str]
-    lexical: sp.csr_matrix  # 1 x N_FEATURES, unit length (or empty)
+    lexical: SparseVector  # pruned n-gram signature, unit length (or empty)
+    concept_vector: SparseVector  # concepts / concept_norm: a dot product is their weighted cosine
+    domain_vector: SparseVector
+    tag_vector: SparseVector  # 1/sqrt(#keys) per key: a dot product is the tag overlap
 
 
 def challenge_fields(challenge: Challenge) -> tuple[str, str, list[str]]:
@@ -135,14 +183,21 @@ def _build(central: str, body: str, tags: list[str], language: str | None) -> Fe
     for index, value in weights.items():
         d = _DOMAIN_INDEX[CONCEPTS[index].domain]
         domains[d] = domains.get(d, 0.0) + value
+    concept_norm = math.sqrt(sum(v * v for v in weights.values()))
+    domain_norm = math.sqrt(sum(v * v for v in domains.values()))
+    keys = tag_keys(tags)
+    ids = sorted(tag_id(k) for k in keys)
     return Features(
         language=language or detect_language(body),
         concepts=weights,
-        concept_norm=math.sqrt(sum(v * v for v in weights.values())),
+        concept_norm=concept_norm,
         domains=domains,
-        domain_norm=math.sqrt(sum(v * v for v in domains.values())),
-        tag_keys=tag_keys(tags),
-        lexical=lexical_vectors([full]),
+        domain_norm=domain_norm,
+        tag_keys=keys,
+        lexical=lexical_signature(full),
+        concept_vector=_unit(weights, concept_norm),
+        domain_vector=_unit(domains, domain_norm),
+        tag_vector=sparse_vector(ids, [1.0 / math.sqrt(len(ids))] * len(ids)) if ids else sparse_vector([], []),
     )
 
 
@@ -201,19 +256,12 @@ def company_features(company: CompanyProfile) -> Features:
     return found
 
 
-def weighted_cosine(a: dict[int, float], a_norm: float, b: dict[int, float], b_norm: float) -> float:
-    if not a or not b or a_norm == 0 or b_norm == 0:
-        return 0.0
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b[k] for k, v in a.items() if k in b) / (a_norm * b_norm)
-
-
-def shared_concepts(a: Features, b: Features, min_weight: float = 0.5) -> list[str]:
-    """Labels of the specific concepts both sides name, the most salient for the pair first."""
-    common = [i for i in a.concepts if i in b.concepts and CONCEPTS[i].weight >= min_weight]
-    common.sort(key=lambda i: (-a.concepts[i] * b.concepts[i], i))
-    return [CONCEPTS[i].label for i in common]
+def shared_concepts(a: SparseVector, b: SparseVector, min_weight: float = 0.5) -> list[str]:
+    """Labels of the specific concepts both concept vectors name, the most salient for the pair first."""
+    common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
+    weight = a[1][ia] * b[1][ib]
+    order = sorted(range(len(common)), key=lambda j: (-float(weight[j]), int(common[j])))
+    return [CONCEPTS[int(common[j])].label for j in order if CONCEPTS[int(common[j])].weight >= min_weight]
 
 
 __all__ = [
@@ -223,8 +271,10 @@ __all__ = [
     "challenge_features",
     "company_features",
     "content_text",
+    "lexical_signature",
     "lexical_vectors",
     "shared_concepts",
+    "tag_id",
+    "tag_key",
     "tag_keys",
-    "weighted_cosine",
 ]

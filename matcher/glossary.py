@@ -163,10 +163,10 @@ def salience(counts: dict[int, int]) -> dict[int, float]:
     return {i: CONCEPTS[i].weight * (1.0 + math.log(n)) for i, n in counts.items()}
 
 
-def labels_for_text(counts: dict[int, int], min_weight: float = 0.5, limit: int = 16) -> list[str]:
-    """English labels of the salient, specific concepts, most salient first (for the dense text)."""
-    ranked = sorted(salience(counts).items(), key=lambda kv: (-kv[1], kv[0]))
+def labels_by_salience(weights: dict[int, float], min_weight: float = 0.5, limit: int = 16) -> list[str]:
+    """Labels of the specific concepts among `weights` (concept -> salience), most salient first."""
+    ranked = sorted(weights.items(), key=lambda kv: (-kv[1], kv[0]))
     return [CONCEPTS[i].label for i, _ in ranked if CONCEPTS[i].weight >= min_weight][:limit]
 
 
-__all__ = ["BY_LABEL", "CONCEPTS", "DOMAINS", "Concept", "concept_counts", "labels_for_text", "normalised", "salience", "tag_concepts"]
+__all__ = ["BY_LABEL", "CONCEPTS", "DOMAINS", "Concept", "concept_counts", "labels_by_salience", "normalised", "salience", "tag_concepts"]

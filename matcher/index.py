@@ -32,6 +32,9 @@ class VectorIndex:
         """A view of the stored rows, no copy."""
         return self._matrix[: len(self._ids)]
 
+    def row_of(self, item_id: str) -> int | None:
+        return self._rows.get(item_id)
+
     def upsert(self, item_id: str, vector: np.ndarray) -> None:
         row = self._rows.get(item_id)
         if row is None:

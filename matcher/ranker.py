@@ -1,24 +1,27 @@
 """Ranking both ways: the companies for a challenge, the open challenges for a company.
 
-A `Ranker` holds entities with their embeddings (and warms the per-entity feature cache of
-`matcher.features` on every upsert). The streaming worker keeps one per shard; the
-offline commands keep one for the whole data set. Both call the same methods, so offline figures are
-the figures of the stream.
+A `Ranker` holds each entity as numbers only: its embedding, its sparse signal vectors and the few
+attributes the rules need (version, cities, status, deadline, language). The streaming worker keeps
+one per shard; the offline commands keep one for the whole data set. Both call the same methods, so
+offline figures are the figures of the stream.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from typing import Iterable, Sequence
 
 import numpy as np
 
-from matcher.features import challenge_features, company_features
+from matcher.features import N_FEATURES, Features, challenge_features, company_features, tag_key
+from matcher.glossary import CONCEPTS, DOMAINS
 from matcher.index import VectorIndex
-from matcher.rules import challenge_is_open, company_is_active, eligible
-from matcher.scoring import reasons_for, score_pairs
+from matcher.rules import challenge_is_open, company_is_active
+from matcher.scoring import Side, city_reason, explain, fuse
+from matcher.store import Columns, SparseRows
 from schemas import Challenge, CompanyProfile
+from schemas.events import City
 
 SCORE_DECIMALS = 6
 
@@ -41,40 +44,129 @@ def today_utc() -> date:
     return datetime.now(timezone.utc).date()
 
 
+class _Side:
+    """One side's stored rows: vectors, the sparse signal vectors, and the attributes rules and results need.
+
+    Row i of every part belongs to `vectors.ids[i]`; a delete moves the last row into the hole in all
+    parts at once. No Python object is kept per entity.
+    """
+
+    def __init__(self, dimension: int) -> None:
+        self.vectors = VectorIndex(dimension)
+        self.signals = {
+            "lexical": SparseRows(N_FEATURES),
+            "concepts": SparseRows(len(CONCEPTS)),
+            "domains": SparseRows(len(DOMAINS)),
+            "tags": SparseRows(),
+        }
+        self.columns = Columns(
+            {"version": np.int64, "cities": np.uint8, "any_city": np.bool_, "usable": np.bool_,
+             "deadline": np.int64, "language": np.uint8}
+        )
+
+    def __len__(self) -> int:
+        return len(self.vectors)
+
+    def upsert(self, item_id: str, vector: np.ndarray, features: Features, **columns) -> None:
+        self.vectors.upsert(item_id, vector)
+        row = self.vectors.row_of(item_id)
+        for name, rows in self.signals.items():
+            rows.set(row, signal_vector(features, name))
+        self.columns.set(row, language=language_code(features.language), **columns)
+
+    def remove(self, item_id: str) -> None:
+        row = self.vectors.row_of(item_id)
+        if row is None:
+            return
+        self.vectors.remove(item_id)
+        for rows in self.signals.values():
+            rows.move_last_to(row)
+        self.columns.move_last_to(row)
+
+    def explain_row(self, row: int) -> Side:
+        tag_ids = self.signals["tags"].row(row)[0]
+        return (
+            LANGUAGES[int(self.columns["language"][row])],
+            self.signals["concepts"].row(row),
+            frozenset(tag_key(int(i)) for i in tag_ids),
+        )
+
+
+def signal_vector(features: Features, name: str):
+    return {"lexical": features.lexical, "concepts": features.concept_vector, "domains": features.domain_vector,
+            "tags": features.tag_vector}[name]
+
+
+LANGUAGES: list[str] = ["fi", "sv", "en"]
+
+
+def language_code(language: str) -> int:
+    if language not in LANGUAGES:
+        LANGUAGES.append(language)
+    return LANGUAGES.index(language)
+
+
+CITIES = list(City)
+ALL_CITIES = (1 << len(CITIES)) - 1
+
+
+def city_bits(cities) -> int:
+    """A bit per city; no city at all means all six (a company's empty cities_of_interest)."""
+    bits = 0
+    for city in cities:
+        bits |= 1 << CITIES.index(City(city))
+    return bits or ALL_CITIES
+
+
+_NO_DEADLINE = date.max.toordinal()
+
+
 class Ranker:
     """Holds challenges and companies with their vectors and ranks one side for an entity of the other.
 
-    `candidate_pool` bounds how many of the densest candidates are scored in full for one query; the
-    pool is the whole corpus up to that size, so small and medium deployments rank exactly.
+    A query takes the dense similarity of every eligible stored row (one matrix-vector product, the
+    rules applied as a vectorised mask), keeps the `candidate_pool` most similar (a partial sort), and
+    scores those in full: every sparse signal of the pool is one gather-multiply-sum over compact
+    arrays (`matcher.store`). Small and medium deployments (up to `candidate_pool` eligible rows) are
+    ranked exactly.
     """
 
     def __init__(self, dimension: int, top_k: int = 10, min_score: float = 0.0, candidate_pool: int = 2000) -> None:
         self.top_k = top_k
         self.min_score = min_score
         self.candidate_pool = candidate_pool
-        self.challenges: dict[str, Challenge] = {}
-        self.companies: dict[str, CompanyProfile] = {}
-        self._challenge_vectors = VectorIndex(dimension)
-        self._company_vectors = VectorIndex(dimension)
+        self._challenges = _Side(dimension)
+        self._companies = _Side(dimension)
 
     # -- state -------------------------------------------------------------------------------
+    @property
+    def n_challenges(self) -> int:
+        return len(self._challenges)
+
+    @property
+    def n_companies(self) -> int:
+        return len(self._companies)
+
     def upsert_challenge(self, challenge: Challenge, vector: np.ndarray) -> None:
-        challenge_features(challenge)  # computed once per version here, cached for every query
-        self.challenges[challenge.challenge_id] = challenge
-        self._challenge_vectors.upsert(challenge.challenge_id, vector)
+        self._challenges.upsert(
+            challenge.challenge_id, vector, challenge_features(challenge),
+            version=challenge.version, cities=city_bits([challenge.city]), any_city=False,
+            usable=challenge.status == "open",
+            deadline=challenge.deadline.toordinal() if challenge.deadline else _NO_DEADLINE,
+        )
 
     def remove_challenge(self, challenge_id: str) -> None:
-        self.challenges.pop(challenge_id, None)
-        self._challenge_vectors.remove(challenge_id)
+        self._challenges.remove(challenge_id)
 
     def upsert_company(self, company: CompanyProfile, vector: np.ndarray) -> None:
-        company_features(company)  # computed once per version here, cached for every query
-        self.companies[company.company_id] = company
-        self._company_vectors.upsert(company.company_id, vector)
+        self._companies.upsert(
+            company.company_id, vector, company_features(company),
+            version=company.version, cities=city_bits(company.cities_of_interest),
+            any_city=not company.cities_of_interest, usable=company_is_active(company), deadline=_NO_DEADLINE,
+        )
 
     def remove_company(self, company_id: str) -> None:
-        self.companies.pop(company_id, None)
-        self._company_vectors.remove(company_id)
+        self._companies.remove(company_id)
 
     # -- ranking -----------------------------------------------------------------------------
     def rank_companies(self, challenge: Challenge, vector: np.ndarray, today: date | None = None) -> list[Match]:
@@ -82,62 +174,70 @@ class Ranker:
         today = today or today_utc()
         if not challenge_is_open(challenge, today):
             return []
-        sims = self._company_vectors.similarities(vector)
-        ids = self._company_vectors.ids
-        picked = self._pool(sims, ids, lambda cid: eligible(challenge, self.companies[cid], today))
-        companies = [self.companies[ids[i]] for i in picked]
-        return self._finish([challenge] * len(companies), companies, sims[picked], key=lambda m: m.company_id)
+        side = self._companies
+        columns = side.columns
+        allowed = columns["usable"] & ((columns["cities"] & city_bits([challenge.city])) != 0)
+        features = challenge_features(challenge)
+        query = (features.language, features.concept_vector, features.tag_keys)
+
+        def match(row: int, score: float, components: dict[str, float]) -> Match:
+            company_id = side.vectors.ids[row]
+            city = city_reason(challenge.city, not columns["any_city"][row])
+            return Match(challenge.challenge_id, company_id, challenge.version, int(columns["version"][row]), score,
+                         components, tuple(explain(query, side.explain_row(row), city, components)))
+
+        return self._rank(side, vector, features, allowed, match)
 
     def rank_challenges(self, company: CompanyProfile, vector: np.ndarray, today: date | None = None) -> list[Match]:
         """The top open challenges for a company (empty when the company is withdrawn)."""
         today = today or today_utc()
         if not company_is_active(company):
             return []
-        sims = self._challenge_vectors.similarities(vector)
-        ids = self._challenge_vectors.ids
-        picked = self._pool(sims, ids, lambda chid: eligible(self.challenges[chid], company, today))
-        challenges = [self.challenges[ids[i]] for i in picked]
-        return self._finish(challenges, [company] * len(challenges), sims[picked], key=lambda m: m.challenge_id)
+        side = self._challenges
+        columns = side.columns
+        allowed = (columns["usable"] & (columns["deadline"] >= today.toordinal())
+                   & ((columns["cities"] & city_bits(company.cities_of_interest)) != 0))
+        features = company_features(company)
+        query = (features.language, features.concept_vector, features.tag_keys)
 
-    def _pool(self, sims: np.ndarray, ids: Sequence[str], allowed) -> np.ndarray:
-        """Rows of the eligible candidates with the highest dense similarity, at most candidate_pool."""
-        n = len(ids)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64)
-        want = min(n, self.candidate_pool * 2)
-        head = np.argpartition(-sims, want - 1)[:want] if want < n else np.arange(n)
-        head = head[np.argsort(-sims[head], kind="stable")]
-        rows = [int(i) for i in head if allowed(ids[i])][: self.candidate_pool]
-        if len(rows) < self.candidate_pool and want < n:  # many ineligible near the top: look further
-            rest = np.argsort(-sims, kind="stable")[want:]
-            rows += [int(i) for i in rest if allowed(ids[i])][: self.candidate_pool - len(rows)]
-        return np.asarray(rows, dtype=np.int64)
+        def match(row: int, score: float, components: dict[str, float]) -> Match:
+            challenge_id = side.vectors.ids[row]
+            city = city_reason(CITIES[int(columns["cities"][row]).bit_length() - 1], company.cities_of_interest)
+            return Match(challenge_id, company.company_id, int(columns["version"][row]), company.version, score,
+                         components, tuple(explain(side.explain_row(row), query, city, components)))
 
-    def _finish(self, challenges, companies, dense: np.ndarray, key) -> list[Match]:
-        if not companies:
+        return self._rank(side, vector, features, allowed, match)
+
+    def _rank(self, side: _Side, vector: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
+        sims = side.vectors.similarities(vector)
+        rows = self._pool(sims, allowed)
+        if rows.size == 0:
             return []
-        scored = score_pairs(challenges, companies, dense)
-        scores = np.round(scored.score.astype(np.float64), SCORE_DECIMALS)
-        kept = [i for i in range(len(companies)) if scores[i] >= self.min_score]
-        # order as assign_ranks will (score, then the other side's id) and explain only the top k
-        bare = lambda i: Match(challenges[i].challenge_id, companies[i].company_id, 0, 0, float(scores[i]))
-        kept.sort(key=lambda i: (-scores[i], key(bare(i))))
+        raw = {"dense": sims[rows].astype(np.float64)}
+        for name, stored in side.signals.items():
+            raw[name] = stored.dot(signal_vector(features, name), rows)
+        fused = fuse(raw)
+        scores = np.round(fused, SCORE_DECIMALS)
+        keep = np.flatnonzero(scores >= self.min_score)
+        if keep.size > self.top_k:  # the k best and everything tied with the k-th; ties are broken by id below
+            kth = np.partition(scores[keep], keep.size - self.top_k)[keep.size - self.top_k]
+            keep = keep[scores[keep] >= kth]
+        ids = side.vectors.ids
+        keep = sorted(keep.tolist(), key=lambda i: (-scores[i], ids[int(rows[i])]))[: self.top_k]
+        raw["fused"] = fused
         matches = []
-        for i in kept[: self.top_k]:
-            challenge, company = challenges[i], companies[i]
-            components = {name: round(float(values[i]), SCORE_DECIMALS) for name, values in scored.components.items()}
-            matches.append(
-                Match(
-                    challenge_id=challenge.challenge_id,
-                    company_id=company.company_id,
-                    challenge_version=challenge.version,
-                    company_version=company.version,
-                    score=float(scores[i]),
-                    components=components,
-                    reasons=tuple(reasons_for(challenge, company, components)),
-                )
-            )
-        return assign_ranks(matches, self.top_k, key)
+        for i in keep:
+            components = {name: round(float(values[i]), SCORE_DECIMALS) for name, values in raw.items()}
+            matches.append(match(int(rows[i]), float(scores[i]), components))
+        return [replace(m, rank=rank) for rank, m in enumerate(matches, start=1)]
+
+    def _pool(self, sims: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+        """Rows of the eligible candidates with the highest dense similarity, at most candidate_pool (unordered)."""
+        eligible = int(np.count_nonzero(allowed))
+        if eligible <= self.candidate_pool:
+            return np.flatnonzero(allowed)
+        masked = np.where(allowed, sims, -np.inf)
+        return np.argpartition(masked, masked.size - self.candidate_pool)[masked.size - self.candidate_pool :]
 
 
 def assign_ranks(matches: Iterable[Match], top_k: int, key) -> list[Match]:

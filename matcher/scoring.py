@@ -4,7 +4,7 @@ Signals (each in [0, 1], each a function of the two entities only):
 
 - ``dense``: cosine of the two embeddings (the model reads `challenge_text`/`company_text`, which carry
   the English glossary concepts of the text, so Finnish and Swedish texts are comparable with English);
-- ``lexical``: cosine of hashed character n-gram vectors with a frozen IDF (see `matcher.features`);
+- ``lexical``: cosine of hashed character n-gram signatures with a frozen IDF (see `matcher.features`);
 - ``concepts``: weighted cosine of the glossary concepts the two texts name, language-independent;
 - ``domains``: the same over the concepts' broad domains (mobility, education, ...), a weak prior;
 - ``tags``: overlap of the tags after normalising them to glossary concepts (near-synonyms and
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
-import scipy.sparse as sp
 
-from matcher.features import Features, challenge_features, company_features, shared_concepts, weighted_cosine
+from matcher.features import Features, challenge_features, company_features, shared_concepts
 from matcher.language import LANGUAGE_NAMES
 from matcher.rules import city_fits
+from matcher.store import SparseVector, sparse_dot
 from schemas import Challenge, CompanyProfile
 
 
@@ -72,12 +72,6 @@ class PairScores:
     components: dict[str, np.ndarray]  # signal name -> shape (n,)
 
 
-def _tag_overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / float(np.sqrt(len(a) * len(b)))
-
-
 def _features(items: Sequence, build) -> list[Features]:
     """Features of each item, looked up once per distinct object (a query repeats one side n times)."""
     seen: dict[int, Features] = {}
@@ -93,28 +87,21 @@ def _features(items: Sequence, build) -> list[Features]:
 def raw_signals(
     challenges: Sequence[Challenge], companies: Sequence[CompanyProfile], dense: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """The uncalibrated signals of aligned pairs."""
+    """The uncalibrated signals of aligned pairs, pair by pair (the `Ranker` computes the same products
+    for one query against many stored rows at once)."""
     left = _features(challenges, challenge_features)
     right = _features(companies, company_features)
     n = len(left)
-    if n == 0:
-        return {name: np.zeros(0) for name in SIGNALS}
-    lexical = np.asarray(
-        sp.vstack([f.lexical for f in left]).multiply(sp.vstack([f.lexical for f in right])).sum(axis=1)
-    ).ravel()
-    concepts = np.fromiter(
-        (weighted_cosine(a.concepts, a.concept_norm, b.concepts, b.concept_norm) for a, b in zip(left, right)), float, n
-    )
-    domains = np.fromiter(
-        (weighted_cosine(a.domains, a.domain_norm, b.domains, b.domain_norm) for a, b in zip(left, right)), float, n
-    )
-    tags = np.fromiter((_tag_overlap(a.tag_keys, b.tag_keys) for a, b in zip(left, right)), float, n)
+
+    def each(vector) -> np.ndarray:
+        return np.fromiter((sparse_dot(vector(a), vector(b)) for a, b in zip(left, right)), np.float64, n)
+
     return {
         "dense": np.asarray(dense, dtype=np.float64),
-        "lexical": lexical.astype(np.float64),
-        "concepts": concepts,
-        "domains": domains,
-        "tags": tags,
+        "lexical": each(lambda f: f.lexical),
+        "concepts": each(lambda f: f.concept_vector),
+        "domains": each(lambda f: f.domain_vector),
+        "tags": each(lambda f: f.tag_vector),
     }
 
 
@@ -143,22 +130,40 @@ def score_pairs(
 def reasons_for(challenge: Challenge, company: CompanyProfile, components: dict[str, float]) -> list[str]:
     """One to three short reasons a person understands: shared concepts/tags, language bridge, city fit."""
     left, right = challenge_features(challenge), company_features(company)
+    city = city_reason(challenge.city, company.cities_of_interest) if city_fits(challenge, company) else None
+    return explain(
+        (left.language, left.concept_vector, left.tag_keys), (right.language, right.concept_vector, right.tag_keys),
+        city, components,
+    )
+
+
+Side = tuple[str, SparseVector, frozenset[str]]  # language, concept vector, tag keys
+
+
+def city_reason(city, cities_of_interest) -> str:
+    """The city-fit reason ("works in Oulu"); `city` is a `City` or its name."""
+    return f"works in {getattr(city, 'value', city)}" if cities_of_interest else "works in all six cities"
+
+
+def explain(challenge: Side, company: Side, city: str | None, components: dict[str, float]) -> list[str]:
+    """The reasons of one pair from its two sides' language, concepts and tags, and its city fit."""
+    (left_language, left_concepts, left_tags), (right_language, right_concepts, right_tags) = challenge, company
     reasons: list[str] = []
-    shared = shared_concepts(left, right)
+    shared = shared_concepts(left_concepts, right_concepts)
     if shared:
         reasons.append("shared concepts: " + ", ".join(shared[:3]))
     else:
-        tags = sorted(left.tag_keys & right.tag_keys)
+        tags = sorted(left_tags & right_tags)
         named = [t.split(":", 1)[1] for t in tags if t.startswith("tag:")]
         if named:
             reasons.append("shared tags: " + ", ".join(named[:3]))
         else:
             reasons.append(f"similar description (semantic {components.get('dense', 0.0):.2f})")
-    if left.language != right.language:
+    if left_language != right_language:
         reasons.append(
-            f"bridged {LANGUAGE_NAMES.get(left.language, left.language)} → "
-            f"{LANGUAGE_NAMES.get(right.language, right.language)}"
+            f"bridged {LANGUAGE_NAMES.get(left_language, left_language)} → "
+            f"{LANGUAGE_NAMES.get(right_language, right_language)}"
         )
-    if city_fits(challenge, company):
-        reasons.append(f"works in {challenge.city}" if company.cities_of_interest else "works in all six cities")
+    if city:
+        reasons.append(city)
     return reasons[:3]

@@ -16,25 +16,26 @@ The language is the challenge's `language` field, else guessed from the descript
 
 from __future__ import annotations
 
-from matcher.features import challenge_fields, company_fields
-from matcher.glossary import concept_counts, labels_for_text
-from matcher.language import detect_language
+from matcher.features import Features, challenge_features, company_features
+from matcher.glossary import labels_by_salience
 from schemas import Challenge, CompanyProfile
 
 CONCEPT_LABELS = 12
 
 
-def concepts_line(central: str, body: str, tags: list[str]) -> str:
-    """'Concepts: a, b, c.' with the most salient specific concepts (title/offerings and tags count twice)."""
-    tag_text = ", ".join(tags)
-    counts = concept_counts(" ".join([central, central, body, tag_text, tag_text]))
-    labels = labels_for_text(counts, limit=CONCEPT_LABELS)
+def concepts_line(features: Features) -> str:
+    """'Concepts: a, b, c.' with the most salient specific concepts (title/offerings and tags count twice).
+
+    Read off the entity's cached features, so the worker finds an entity's concepts once for both the
+    text it embeds and the signals it scores.
+    """
+    labels = labels_by_salience(features.concepts, limit=CONCEPT_LABELS)
     return ("Concepts: " + ", ".join(labels) + ".") if labels else ""
 
 
-def _prepare(original: list[str], fields: tuple[str, str, list[str]], language: str) -> str:
-    concepts = concepts_line(*fields)
-    if language != "en" and concepts:
+def _prepare(original: list[str], features: Features) -> str:
+    concepts = concepts_line(features)
+    if features.language != "en" and concepts:
         return concepts
     return " ".join(p for p in [*original, concepts] if p)
 
@@ -43,8 +44,7 @@ def challenge_text(challenge: Challenge) -> str:
     parts = [challenge.title + ".", challenge.description]
     if challenge.tags:
         parts.append("Topics: " + ", ".join(challenge.tags) + ".")
-    language = challenge.language or detect_language(challenge.description)
-    return _prepare(parts, challenge_fields(challenge), language)
+    return _prepare(parts, challenge_features(challenge))
 
 
 def company_text(company: CompanyProfile) -> str:
@@ -53,4 +53,4 @@ def company_text(company: CompanyProfile) -> str:
         parts.append("Offerings: " + "; ".join(company.offerings) + ".")
     if company.tags:
         parts.append("Topics: " + ", ".join(company.tags) + ".")
-    return _prepare(parts, company_fields(company), detect_language(company.description))
+    return _prepare(parts, company_features(company))

@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     min_score: float = Field(default=0.0, ge=0.0, le=1.0)
     embed_batch_size: int = Field(default=32, ge=1, description="Most events embedded in one model call.")
     embed_batch_window: float = Field(
-        default=0.05, gt=0, description="Seconds to wait to fill an embedding batch (the floor of latency at low load)."
+        default=0.01, gt=0, description="Seconds to wait to fill an embedding batch (the floor of latency at low load)."
     )
     torch_threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: torch's choice.")
     worker_web_port: int = Field(default=6066, description="Faust's web server port of this worker process.")

@@ -218,7 +218,7 @@ class MatchWorker:
             await self._reembed(ranker, shard, stale)
         self._rankers[shard] = ranker
         self._count_index()
-        log.info("shard %s ready: %s companies, %s challenges", shard, len(ranker.companies), len(ranker.challenges))
+        log.info("shard %s ready: %s companies, %s challenges", shard, ranker.n_companies, ranker.n_challenges)
         return ranker
 
     def _index(self, ranker: Ranker, table: faust.Table, record: dict, vector: np.ndarray) -> None:
@@ -253,9 +253,13 @@ class MatchWorker:
             return codec.decode_vector(payload["vector"])
         return (await self._encode([text()], stage="re-embed"))[0]
 
+    def _stored_vector(self, payload: dict, vector: np.ndarray) -> str:
+        """The vector as stored: the payload's own encoding when this model made it (no re-encoding)."""
+        return payload["vector"] if payload["model"] == self.embedder.name else codec.encode_vector(vector)
+
     def _count_index(self) -> None:
-        metrics.ENTITIES_STORED.labels("company").set(sum(len(r.companies) for r in self._rankers.values()))
-        metrics.ENTITIES_STORED.labels("challenge").set(max((len(r.challenges) for r in self._rankers.values()), default=0))
+        metrics.ENTITIES_STORED.labels("company").set(sum(r.n_companies for r in self._rankers.values()))
+        metrics.ENTITIES_STORED.labels("challenge").set(max((r.n_challenges for r in self._rankers.values()), default=0))
 
     async def _shard_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -303,13 +307,14 @@ class MatchWorker:
             self._erase(self.companies, company.company_id, shard, company.version, "withdrawn", "company")
             return
         vector = await self._vector(payload, lambda: company_text(company))
-        record = {"shard": shard, "version": company.version, "entity": payload["entity"],
-                  "vector": codec.encode_vector(vector), "model": self.embedder.name}
-        self.companies[company.company_id] = record
         ranker.upsert_company(company, vector)
         matches = ranker.rank_challenges(company, vector)
         await _confirm([await self._emit(m, "company", payload.get("source_timestamp")) for m in matches])
-        self.companies[company.company_id] = {**record, "sent": True}
+        # stored once, after the broker confirmed the outputs: a crash before this line redelivers the
+        # event and sends the same match_ids again; after it, the redelivery is a confirmed duplicate
+        self.companies[company.company_id] = {"shard": shard, "version": company.version, "entity": payload["entity"],
+                                              "vector": self._stored_vector(payload, vector), "model": self.embedder.name,
+                                              "sent": True}
 
     async def _on_challenge(self, ranker: Ranker, shard: int, payload: dict) -> None:
         if "deleted" in payload:
@@ -329,9 +334,6 @@ class MatchWorker:
             self._erase(self.challenges, key, shard, challenge.version, "closed", "challenge")
             return
         vector = await self._vector(payload, lambda: challenge_text(challenge))
-        record = {"shard": shard, "version": challenge.version, "entity": payload["entity"],
-                  "vector": codec.encode_vector(vector), "model": self.embedder.name}
-        self.challenges[key] = record
         ranker.upsert_challenge(challenge, vector)
         partial = {
             "challenge_id": challenge.challenge_id,
@@ -343,7 +345,8 @@ class MatchWorker:
         }
         sent = await self.partials.send(key=challenge.challenge_id.encode(), value=codec.to_json_bytes(partial))
         await _confirm([sent])
-        self.challenges[key] = {**record, "sent": True}
+        self.challenges[key] = {"shard": shard, "version": challenge.version, "entity": payload["entity"],
+                                "vector": self._stored_vector(payload, vector), "model": self.embedder.name, "sent": True}
 
     # -- stage 3: merge shard partials into one ranking -------------------------------------------
     async def _merge_agent(self, stream: faust.StreamT) -> None:
@@ -385,13 +388,6 @@ class MatchWorker:
         if source_timestamp:
             metrics.MATCH_LATENCY.labels(trigger).observe(max(0.0, time.time() - source_timestamp))
         return await self.matches.send(key=match.company_id.encode(), value=result.model_dump_json().encode())
-
-
-def _already_applied(previous: dict | None, version: int) -> bool:
-    """An older version, or this version with its outputs confirmed: nothing to do."""
-    if previous is None:
-        return False
-    return previous["version"] > version or (previous["version"] == version and bool(previous.get("sent")))
 
 
 async def _confirm(pending: list) -> None:
