@@ -176,7 +176,7 @@ class Ranker:
             return []
         side = self._companies
         columns = side.columns
-        allowed = columns["usable"] & ((columns["cities"] & city_bits([challenge.city])) != 0)
+        allowed = companies_allowed(columns, challenge.city)
         features = challenge_features(challenge)
         query = (features.language, features.concept_vector, features.tag_keys)
 
@@ -232,12 +232,23 @@ class Ranker:
         return [replace(m, rank=rank) for rank, m in enumerate(matches, start=1)]
 
     def _pool(self, sims: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        """Rows of the eligible candidates with the highest dense similarity, at most candidate_pool (unordered)."""
-        eligible = int(np.count_nonzero(allowed))
-        if eligible <= self.candidate_pool:
-            return np.flatnonzero(allowed)
-        masked = np.where(allowed, sims, -np.inf)
-        return np.argpartition(masked, masked.size - self.candidate_pool)[masked.size - self.candidate_pool :]
+        return candidate_rows(sims, allowed, self.candidate_pool)
+
+
+def companies_allowed(columns: Columns, city) -> np.ndarray:
+    """The rules for a challenge in `city`, over every stored company at once: active, and the city fits."""
+    return columns["usable"] & ((columns["cities"] & city_bits([city])) != 0)
+
+
+def candidate_rows(sims: np.ndarray, allowed: np.ndarray, pool: int) -> np.ndarray:
+    """Rows of the allowed candidates with the highest dense similarity, at most `pool` (unordered: a partial
+    sort, O(N)); every allowed row when there are no more than `pool`."""
+    eligible = np.flatnonzero(allowed)
+    if eligible.size <= pool:
+        return eligible
+    # partition the allowed rows only: masking the others to -inf would hand introselect many equal
+    # values, its slow case (10x at 100k rows with half of them excluded)
+    return eligible[np.argpartition(sims[eligible], eligible.size - pool)[eligible.size - pool :]]
 
 
 def assign_ranks(matches: Iterable[Match], top_k: int, key) -> list[Match]:

@@ -29,7 +29,7 @@ def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, we
         broker_commit_interval=1.0,
         stream_recovery_delay=STREAM_RECOVERY_DELAY,
         producer_acks=-1,
-        producer_linger=0.005,
+        producer_linger=settings.producer_linger,
         web_port=web_port,
         web_host=web_host,
         datadir=str(settings.home / "worker-data" / f"{app_id}-{web_port}"),

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     embed_batch_window: float = Field(
         default=0.01, gt=0, description="Seconds to wait to fill an embedding batch (the floor of latency at low load)."
     )
+    producer_linger: float = Field(
+        default=0.005, ge=0, description="Seconds a stream producer waits to fill a batch (latency per hop vs requests)."
+    )
     torch_threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: torch's choice.")
     worker_web_port: int = Field(default=6066, description="Faust's web server port of this worker process.")
     worker_web_host: str = Field(default="127.0.0.1", description="Interface of the worker's web server (0.0.0.0 in pods).")
