@@ -51,6 +51,7 @@ N_FEATURES = 2**20
 NGRAMS = (3, 5)
 MIN_TAG_CONCEPT_WEIGHT = 0.5
 LEXICAL_TERMS = 128
+SPARSE_SIGNALS = ("lexical", "concepts", "domains", "tags")  # the signals kept as sparse vectors
 CACHE_SIZE = 4096  # queries and recent upserts; stored entities keep their vectors in the Ranker
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
@@ -162,6 +163,11 @@ class Features:
     domain_vector: SparseVector
     tag_vector: SparseVector  # 1/sqrt(#keys) per key: a dot product is the tag overlap
 
+    def signal(self, name: str) -> SparseVector:
+        """The sparse vector of one of `SPARSE_SIGNALS`: a pair's signal is the dot product of its two sides'."""
+        return {"lexical": self.lexical, "concepts": self.concept_vector, "domains": self.domain_vector,
+                "tags": self.tag_vector}[name]
+
 
 def challenge_fields(challenge: Challenge) -> tuple[str, str, list[str]]:
     """(central text, body text, tags): title and tags are central, so they count twice for concepts."""
@@ -268,6 +274,7 @@ __all__ = [
     "CACHE",
     "Features",
     "IDF",
+    "SPARSE_SIGNALS",
     "challenge_features",
     "company_features",
     "content_text",

@@ -18,7 +18,7 @@ from matcher.features import N_FEATURES, Features, challenge_features, company_f
 from matcher.glossary import CONCEPTS, DOMAINS
 from matcher.index import VectorIndex
 from matcher.rules import challenge_is_open, company_is_active
-from matcher.scoring import Side, city_reason, explain, fuse
+from matcher.scoring import Side, city_reason, explain, fuse, side_of
 from matcher.store import Columns, SparseRows
 from schemas import Challenge, CompanyProfile
 from schemas.events import City
@@ -71,7 +71,7 @@ class _Side:
         self.vectors.upsert(item_id, vector)
         row = self.vectors.row_of(item_id)
         for name, rows in self.signals.items():
-            rows.set(row, signal_vector(features, name))
+            rows.set(row, features.signal(name))
         self.columns.set(row, language=language_code(features.language), **columns)
 
     def remove(self, item_id: str) -> None:
@@ -90,11 +90,6 @@ class _Side:
             self.signals["concepts"].row(row),
             frozenset(tag_key(int(i)) for i in tag_ids),
         )
-
-
-def signal_vector(features: Features, name: str):
-    return {"lexical": features.lexical, "concepts": features.concept_vector, "domains": features.domain_vector,
-            "tags": features.tag_vector}[name]
 
 
 LANGUAGES: list[str] = ["fi", "sv", "en"]
@@ -178,7 +173,7 @@ class Ranker:
         columns = side.columns
         allowed = companies_allowed(columns, challenge.city)
         features = challenge_features(challenge)
-        query = (features.language, features.concept_vector, features.tag_keys)
+        query = side_of(features)
 
         def match(row: int, score: float, components: dict[str, float]) -> Match:
             company_id = side.vectors.ids[row]
@@ -195,10 +190,9 @@ class Ranker:
             return []
         side = self._challenges
         columns = side.columns
-        allowed = (columns["usable"] & (columns["deadline"] >= today.toordinal())
-                   & ((columns["cities"] & city_bits(company.cities_of_interest)) != 0))
+        allowed = challenges_allowed(columns, company, today)
         features = company_features(company)
-        query = (features.language, features.concept_vector, features.tag_keys)
+        query = side_of(features)
 
         def match(row: int, score: float, components: dict[str, float]) -> Match:
             challenge_id = side.vectors.ids[row]
@@ -210,12 +204,12 @@ class Ranker:
 
     def _rank(self, side: _Side, vector: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
         sims = side.vectors.similarities(vector)
-        rows = self._pool(sims, allowed)
+        rows = candidate_rows(sims, allowed, self.candidate_pool)
         if rows.size == 0:
             return []
         raw = {"dense": sims[rows].astype(np.float64)}
         for name, stored in side.signals.items():
-            raw[name] = stored.dot(signal_vector(features, name), rows)
+            raw[name] = stored.dot(features.signal(name), rows)
         fused = fuse(raw)
         scores = np.round(fused, SCORE_DECIMALS)
         keep = np.flatnonzero(scores >= self.min_score)
@@ -231,13 +225,17 @@ class Ranker:
             matches.append(match(int(rows[i]), float(scores[i]), components))
         return [replace(m, rank=rank) for rank, m in enumerate(matches, start=1)]
 
-    def _pool(self, sims: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-        return candidate_rows(sims, allowed, self.candidate_pool)
 
-
+# The rules of `matcher.rules`, over every stored row at once (the query's own side is checked with them).
 def companies_allowed(columns: Columns, city) -> np.ndarray:
-    """The rules for a challenge in `city`, over every stored company at once: active, and the city fits."""
+    """For a challenge in `city`: the company is active and the city fits its cities of interest."""
     return columns["usable"] & ((columns["cities"] & city_bits([city])) != 0)
+
+
+def challenges_allowed(columns: Columns, company: CompanyProfile, today: date) -> np.ndarray:
+    """For a company: the challenge is open, its deadline not past, and its city among the company's."""
+    return (columns["usable"] & (columns["deadline"] >= today.toordinal())
+            & ((columns["cities"] & city_bits(company.cities_of_interest)) != 0))
 
 
 def candidate_rows(sims: np.ndarray, allowed: np.ndarray, pool: int) -> np.ndarray:

@@ -26,7 +26,7 @@ from typing import Sequence
 
 import numpy as np
 
-from matcher.features import Features, challenge_features, company_features, shared_concepts
+from matcher.features import SPARSE_SIGNALS, Features, challenge_features, company_features, shared_concepts
 from matcher.language import LANGUAGE_NAMES
 from matcher.rules import city_fits
 from matcher.store import SparseVector, sparse_dot
@@ -93,16 +93,10 @@ def raw_signals(
     right = _features(companies, company_features)
     n = len(left)
 
-    def each(vector) -> np.ndarray:
-        return np.fromiter((sparse_dot(vector(a), vector(b)) for a, b in zip(left, right)), np.float64, n)
+    def each(name: str) -> np.ndarray:
+        return np.fromiter((sparse_dot(a.signal(name), b.signal(name)) for a, b in zip(left, right)), np.float64, n)
 
-    return {
-        "dense": np.asarray(dense, dtype=np.float64),
-        "lexical": each(lambda f: f.lexical),
-        "concepts": each(lambda f: f.concept_vector),
-        "domains": each(lambda f: f.domain_vector),
-        "tags": each(lambda f: f.tag_vector),
-    }
+    return {"dense": np.asarray(dense, dtype=np.float64), **{name: each(name) for name in SPARSE_SIGNALS}}
 
 
 def fuse(raw: dict[str, np.ndarray], config: ScoringConfig = CONFIG) -> np.ndarray:
@@ -131,13 +125,15 @@ def reasons_for(challenge: Challenge, company: CompanyProfile, components: dict[
     """One to three short reasons a person understands: shared concepts/tags, language bridge, city fit."""
     left, right = challenge_features(challenge), company_features(company)
     city = city_reason(challenge.city, company.cities_of_interest) if city_fits(challenge, company) else None
-    return explain(
-        (left.language, left.concept_vector, left.tag_keys), (right.language, right.concept_vector, right.tag_keys),
-        city, components,
-    )
+    return explain(side_of(left), side_of(right), city, components)
 
 
 Side = tuple[str, SparseVector, frozenset[str]]  # language, concept vector, tag keys
+
+
+def side_of(features: Features) -> Side:
+    """What the reasons need of one side."""
+    return features.language, features.concept_vector, features.tag_keys
 
 
 def city_reason(city, cities_of_interest) -> str:

@@ -254,9 +254,12 @@ class MatchWorker:
             return codec.decode_vector(payload["vector"])
         return (await self._encode([text()], stage="re-embed"))[0]
 
-    def _stored_vector(self, payload: dict, vector: np.ndarray) -> str:
-        """The vector as stored: the payload's own encoding when this model made it (no re-encoding)."""
-        return payload["vector"] if payload["model"] == self.embedder.name else codec.encode_vector(vector)
+    def _record(self, shard: int, version: int, payload: dict, vector: np.ndarray) -> dict:
+        """The table record of an entity whose outputs were confirmed; the payload's own vector encoding
+        is kept when this model made it (no re-encoding)."""
+        encoded = payload["vector"] if payload["model"] == self.embedder.name else codec.encode_vector(vector)
+        return {"shard": shard, "version": version, "entity": payload["entity"], "vector": encoded,
+                "model": self.embedder.name, "sent": True}
 
     def _count_index(self) -> None:
         metrics.ENTITIES_STORED.labels("company").set(sum(r.n_companies for r in self._rankers.values()))
@@ -313,9 +316,7 @@ class MatchWorker:
         await _confirm([await self._emit(m, "company", payload.get("source_timestamp")) for m in matches])
         # stored once, after the broker confirmed the outputs: a crash before this line redelivers the
         # event and sends the same match_ids again; after it, the redelivery is a confirmed duplicate
-        self.companies[company.company_id] = {"shard": shard, "version": company.version, "entity": payload["entity"],
-                                              "vector": self._stored_vector(payload, vector), "model": self.embedder.name,
-                                              "sent": True}
+        self.companies[company.company_id] = self._record(shard, company.version, payload, vector)
 
     async def _on_challenge(self, ranker: Ranker, shard: int, payload: dict) -> None:
         if "deleted" in payload:
@@ -346,8 +347,7 @@ class MatchWorker:
         }
         sent = await self.partials.send(key=challenge.challenge_id.encode(), value=codec.to_json_bytes(partial))
         await _confirm([sent])
-        self.challenges[key] = {"shard": shard, "version": challenge.version, "entity": payload["entity"],
-                                "vector": self._stored_vector(payload, vector), "model": self.embedder.name, "sent": True}
+        self.challenges[key] = self._record(shard, challenge.version, payload, vector)
 
     # -- stage 3: merge shard partials into one ranking -------------------------------------------
     async def _merge_agent(self, stream: faust.StreamT) -> None:
