@@ -11,6 +11,12 @@ from services.settings import Settings
 # never fetched in our SIGKILL test; Faust's default of 3 s let every run drain.
 STREAM_RECOVERY_DELAY = 3.0
 
+# How often a consumer refreshes topic metadata. A group leader that assigns while its metadata lacks a
+# subscribed topic's partitions leaves them unassigned; the group rejoins only when a refresh shows the
+# partition counts changed. With Kafka's default (300 s) a fresh clone's test run saw a replaying
+# notifier hold no source partition at all for over 2 minutes; 10 s bounds that stall.
+CONSUMER_METADATA_MAX_AGE_MS = 10_000
+
 
 def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
     """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
@@ -28,6 +34,7 @@ def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, we
         broker_heartbeat_interval=max(1.0, settings.session_timeout / 5),
         broker_commit_interval=1.0,
         stream_recovery_delay=STREAM_RECOVERY_DELAY,
+        consumer_metadata_max_age_ms=CONSUMER_METADATA_MAX_AGE_MS,
         producer_acks=-1,
         producer_linger=settings.producer_linger,
         web_port=web_port,
