@@ -46,7 +46,7 @@ bench: install
 
 schemas: install
 	$(PY) -m schemas.export
-	$(PY) -m services.api --export-openapi
+	$(PY) -m services.ingest.app --export-openapi
 
 kafka-up: install
 	$(VENV)/bin/matchmaker kafka up

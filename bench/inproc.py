@@ -19,7 +19,7 @@ from bench.kafka import vm_status
 from matcher import Ranker, challenge_text, company_text, load_embedder
 from matcher import features as F
 from matcher.index import VectorIndex
-from services import codec
+from services.kafka import codec
 from services.settings import Settings
 
 

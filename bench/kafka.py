@@ -12,8 +12,8 @@ from typing import Iterable, Iterator
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas import Challenge, CompanyProfile
-from services.kafka_local import LocalBroker
-from services.publish import Publisher
+from services.kafka.local import LocalBroker
+from services.kafka.publisher import Publisher
 from services.settings import Settings
 from tests.integration.conftest import WorkerProcess, make_namespace  # noqa: F401  (re-exported)
 

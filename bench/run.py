@@ -24,7 +24,7 @@ from bench import data, inproc
 from bench.kafka import (WorkerProcess, bench_broker, broker_pid, cpu_seconds, make_namespace, publish, read_topic,
                          vm_status)
 from matcher import challenge_text, company_text
-from services.progress import wait_until_drained
+from services.ops.progress import wait_until_drained
 from services.settings import PROJECT_ROOT, Settings
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
@@ -88,7 +88,7 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         load = data.companies(int(n * (1 - CHALLENGE_SHARE)), seed=41, prefix="lco") + \
             data.challenges(max(1, int(n * CHALLENGE_SHARE)), seed=42, prefix="lch")
         random.Random(43).shuffle(load)
-        from services.publish import Publisher
+        from services.kafka.publisher import Publisher
 
         say(f"latency: {len(load)} events at {rate:.1f}/s")
         with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as pub:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from services.demo import start_worker, stop_process
-from services.kafka_local import LocalBroker
-from services.progress import wait_until_drained
+from services.cli.demo import start_worker, stop_process
+from services.kafka.local import LocalBroker
+from services.ops.progress import wait_until_drained
 from services.settings import Settings
-from services.topics import ensure_topics
+from services.kafka.topics import ensure_topics
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

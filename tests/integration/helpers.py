@@ -9,8 +9,8 @@ from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import Challenge, CompanyProfile, MatchResult
-from services.publish import Publisher
-from services.results import read_matches
+from services.kafka.publisher import Publisher
+from services.kafka.results import read_matches
 from services.settings import Settings
 
 

@@ -14,7 +14,7 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
-from services.kafka_local import LOG4J_CONFIG, LocalBroker
+from services.kafka.local import LOG4J_CONFIG, LocalBroker
 from services.settings import Settings
 
 

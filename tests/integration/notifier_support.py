@@ -12,11 +12,11 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import Challenge, MatchResult
-from services.demo import stop_process
-from services.notifier_settings import NotifierSettings, notifier_settings
-from services.progress import wait_until_drained
+from services.cli.demo import stop_process
+from services.delivery.settings import NotifierSettings, notifier_settings
+from services.ops.progress import wait_until_drained
 from services.settings import Settings
-from services.subscriptions import ensure_notifier_topics
+from services.delivery.subscriptions import ensure_notifier_topics
 from tests.integration.conftest import ARTIFACTS, free_port, make_namespace
 
 ROOT = Path(__file__).resolve().parents[2]

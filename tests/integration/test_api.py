@@ -23,9 +23,9 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile
-from services.api_tokens import TokenStore
-from services.publish import Publisher
-from services.results import read_matches
+from services.ingest.tokens import TokenStore
+from services.kafka.publisher import Publisher
+from services.kafka.results import read_matches
 from services.settings import PROJECT_ROOT, Settings
 
 from .conftest import ARTIFACTS, WorkerProcess, free_port, make_namespace

@@ -9,8 +9,8 @@ import pytest
 
 from matcher import load_embedder, load_jsonl, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, match_id_for
-from services.kafka_local import LocalBroker
-from services.results import latest_rankings
+from services.kafka.local import LocalBroker
+from services.kafka.results import latest_rankings
 from services.settings import Settings
 
 from .conftest import WorkerProcess, make_namespace

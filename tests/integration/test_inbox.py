@@ -12,9 +12,9 @@ import httpx
 import pytest
 import uvicorn
 
-from services.inbox import InboxView, create_app
-from services.subscriptions import issue_token, revoke_token
-from services.demo import stop_process
+from services.delivery.inbox import InboxView, create_app
+from services.delivery.subscriptions import issue_token, revoke_token
+from services.cli.demo import stop_process
 from tests.integration.conftest import ARTIFACTS, free_port
 from tests.integration.notifier_support import ROOT, Events, make_notifier_namespace, wait_until
 

@@ -8,7 +8,7 @@ import time
 import pytest
 from kafka import KafkaConsumer, KafkaProducer
 
-from services.lag_sampler import LagSampler, LagTracker
+from services.ops.lag_sampler import LagSampler, LagTracker
 from tests.integration.conftest import make_namespace
 from tests.integration.lag_helpers import Traffic, commit_known_offsets, create_topic, kafka_tool_describe, lag_cli, produce
 

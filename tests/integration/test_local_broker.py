@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from services.kafka_local import BrokerError, LocalBroker
+from services.kafka.local import BrokerError, LocalBroker
 from services.settings import Settings
 
 from .conftest import free_port

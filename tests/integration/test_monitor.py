@@ -18,7 +18,7 @@ import httpx
 import pytest
 from kafka import KafkaProducer
 
-from services.publish import publish_file
+from services.kafka.publisher import publish_file
 from services.settings import Settings
 from tests.integration.conftest import ARTIFACTS, free_port
 from tests.integration.lag_helpers import Traffic, create_topic, kafka_tool_describe, lag_cli
@@ -33,7 +33,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 @pytest.fixture(scope="module")
 def published(namespace, worker):
     """Sample data through a real worker, plus two broken messages that end up as dead letters."""
-    from services.publish import Publisher
+    from services.kafka.publisher import Publisher
 
     with Publisher(namespace.bootstrap_servers, namespace.topic_challenges, namespace.topic_companies) as publisher:
         publish_file(publisher, "companies", SAMPLE / "companies.jsonl")

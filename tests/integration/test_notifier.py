@@ -14,8 +14,8 @@ import pytest
 from kafka import KafkaAdminClient
 
 from schemas import Notification, Subscription
-from services.subscriptions import publish_subscription
-from services.webhooks import verify_signature
+from services.delivery.subscriptions import publish_subscription
+from services.delivery.webhooks import verify_signature
 from tests.integration.conftest import ARTIFACTS
 from tests.integration.notifier_support import (
     Events,

@@ -8,8 +8,8 @@ import pytest
 
 from matcher import load_embedder, load_jsonl, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, MatchResult
-from services.publish import Publisher, publish_file
-from services.results import latest_rankings, read_matches
+from services.kafka.publisher import Publisher, publish_file
+from services.kafka.results import latest_rankings, read_matches
 from services.settings import Settings
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from services.api import ApiSettings, BodyLimit
+from services.ingest.app import ApiSettings, BodyLimit
 
 
 def echo_app(limit: int) -> FastAPI:
@@ -72,7 +72,7 @@ def test_api_settings_come_from_their_own_prefix(monkeypatch, tmp_path):
 
 
 def test_405_lists_every_method_of_the_path():
-    from services.api import create_app
+    from services.ingest.app import create_app
     from services.settings import Settings
 
     app = create_app(Settings(), ApiSettings())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.api_idempotency import IdempotencyStore, fingerprint
+from services.ingest.idempotency import IdempotencyStore, fingerprint
 
 PRINT = fingerprint("PUT", "/v1/companies/co-1", b'{"name": "A"}')
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from services.api import OPENAPI_PATH, main, render_openapi
+from services.ingest.app import OPENAPI_PATH, main, render_openapi
 
 
 def test_checked_in_openapi_is_current():
-    assert OPENAPI_PATH.exists(), "run `python -m services.api --export-openapi`"
+    assert OPENAPI_PATH.exists(), "run `python -m services.ingest.app --export-openapi`"
     assert OPENAPI_PATH.read_text(encoding="utf-8") == render_openapi(), (
-        "schemas/openapi.json is stale: run `python -m services.api --export-openapi` and commit it"
+        "schemas/openapi.json is stale: run `python -m services.ingest.app --export-openapi` and commit it"
     )
 
 

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from services.api_tokens import Principal, TokenStore, hash_token
+from services.ingest.tokens import Principal, TokenStore, hash_token
 
 
 def test_issued_token_authenticates_as_its_city(tmp_path):

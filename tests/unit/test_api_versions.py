@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from schemas import Challenge, CompanyProfile
-from services.api_state import VersionView
+from services.ingest.versions import VersionView
 
 
 def challenge(version: int, **extra) -> Challenge:

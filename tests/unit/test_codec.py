@@ -8,7 +8,7 @@ import json
 import numpy as np
 
 from schemas import Challenge
-from services import codec
+from services.kafka import codec
 
 CHALLENGE = {"challenge_id": "ch-1", "version": 1, "city": "Oulu", "title": "T", "description": "D"}
 

@@ -1,10 +1,10 @@
-"""Burrow-style lag evaluation (services/lag.py): every rule on hand-made windows, no broker."""
+"""Burrow-style lag evaluation (services/ops/lag.py): every rule on hand-made windows, no broker."""
 
 from __future__ import annotations
 
 import pytest
 
-from services.lag import STATUS_CODES, LagWindow, Sample, Status, evaluate_partition, last_change_at, rate, worst
+from services.ops.lag import STATUS_CODES, LagWindow, Sample, Status, evaluate_partition, last_change_at, rate, worst
 
 
 def window(points, active=None, start=0.0, step=1.0):

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
-from services.lag_sampler import GroupReport, PartitionReport, Report, format_report
-from services.monitor import STATIC, LagCollector, MonitorSettings, MonitorState, create_app
+from services.ops.lag_sampler import GroupReport, PartitionReport, Report, format_report
+from services.ops.monitor import STATIC, LagCollector, MonitorSettings, MonitorState, create_app
 from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
-from services.subscriptions import hash_token, new_token
-from services.webhooks import sign, signed_headers, verify_signature
+from services.delivery.subscriptions import hash_token, new_token
+from services.delivery.webhooks import sign, signed_headers, verify_signature
 
 SECRET = "0123456789abcdef-secret"
 BODY = b'{"notification_id":"abc","type":"match","matches":[]}'

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile, MatchResult
-from services.kafka_local import LocalBroker
-from services.progress import wait_until_drained
-from services.publish import Publisher, publish_file
-from services.results import latest_rankings, read_matches
+from services.kafka.local import LocalBroker
+from services.ops.progress import wait_until_drained
+from services.kafka.publisher import Publisher, publish_file
+from services.kafka.results import latest_rankings, read_matches
 from services.settings import Settings
-from services.topics import ensure_topics
+from services.kafka.topics import ensure_topics
 
 
 def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -26,7 +26,7 @@ def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None 
         return subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=Path(__file__).resolve().parent.parent,
+            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=Path(__file__).resolve().parents[2],
         )
 
 

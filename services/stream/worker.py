@@ -34,8 +34,9 @@ from kafka.partitioner.default import murmur2
 
 from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
 from schemas import Challenge, CompanyProfile, MatchResult
-from services import codec, metrics
-from services.faust_app import make_app
+from services.kafka import codec
+from services.stream import metrics
+from services.kafka.faust_app import make_app
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.worker")
@@ -399,7 +400,7 @@ async def _confirm(pending: list) -> None:
 
 def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
-    from services.topics import create_missing, ensure_topics, worker_topic_specs
+    from services.kafka.topics import create_missing, ensure_topics, worker_topic_specs
 
     logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_topics(settings)

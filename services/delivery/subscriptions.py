@@ -13,8 +13,8 @@ import secrets
 from kafka import KafkaAdminClient, KafkaProducer
 
 from schemas import InboxToken, Subscription
-from services.notifier_settings import NotifierSettings
-from services.topics import create_missing, ensure_topics, topic_spec
+from services.delivery.settings import NotifierSettings
+from services.kafka.topics import create_missing, ensure_topics, topic_spec
 
 TOKEN_PREFIX = "mmi_"
 

@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as error:  # noqa: BLE001 - one clear line for users, not a traceback
-        from services.kafka_local import BrokerError
+        from services.kafka.local import BrokerError
 
         if isinstance(error, (BrokerError, ValueError, FileNotFoundError, TimeoutError, RuntimeError)):
             print(f"matchmaker: {error}", file=sys.stderr)
@@ -99,18 +99,18 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("token_id")
     token.set_defaults(run=_api_token)
 
-    from services.delivery_cli import add_delivery_commands  # subscribe, unsubscribe, notifier, inbox, inbox-token
+    from services.cli.delivery import add_delivery_commands  # subscribe, unsubscribe, notifier, inbox, inbox-token
 
     add_delivery_commands(commands)
 
-    from services.ops_cli import add_commands as add_ops_commands  # lag, monitor
+    from services.cli.ops import add_commands as add_ops_commands  # lag, monitor
 
     add_ops_commands(commands)
     return parser
 
 
 def _kafka(settings: Settings, args: argparse.Namespace) -> int:
-    from services.kafka_local import LocalBroker
+    from services.kafka.local import LocalBroker
 
     broker = LocalBroker(settings)
     if args.action == "up":
@@ -125,15 +125,15 @@ def _kafka(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    from services.worker import run_worker
+    from services.stream.worker import run_worker
 
     run_worker(settings)
     return 0
 
 
 def _publish(settings: Settings, args: argparse.Namespace) -> int:
-    from services.publish import Publisher, publish_file
-    from services.topics import ensure_topics
+    from services.kafka.publisher import Publisher, publish_file
+    from services.kafka.topics import ensure_topics
 
     ensure_topics(settings)
     with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
@@ -143,7 +143,7 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _matches(settings: Settings, args: argparse.Namespace) -> int:
-    from services.results import read_matches
+    from services.kafka.results import read_matches
 
     for result in read_matches(settings, follow=args.follow):
         if (args.company and result.company_id != args.company) or (args.challenge and result.challenge_id != args.challenge):
@@ -186,13 +186,13 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
-    from services.demo import run_demo
+    from services.cli.demo import run_demo
 
     return run_demo(settings, as_json=args.json)
 
 
 def _api(settings: Settings, args: argparse.Namespace) -> int:
-    from services.api import ApiSettings, serve
+    from services.ingest.app import ApiSettings, serve
 
     api = ApiSettings()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -201,8 +201,8 @@ def _api(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _api_token(settings: Settings, args: argparse.Namespace) -> int:
-    from services.api import ApiSettings
-    from services.api_tokens import TokenStore
+    from services.ingest.app import ApiSettings
+    from services.ingest.tokens import TokenStore
 
     store = TokenStore(ApiSettings().tokens_path(settings))
     if args.action == "issue":

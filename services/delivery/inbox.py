@@ -34,9 +34,9 @@ from kafka import KafkaConsumer, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
-from services import codec
-from services.notifier_settings import NotifierSettings
-from services.subscriptions import hash_token
+from services.kafka import codec
+from services.delivery.settings import NotifierSettings
+from services.delivery.subscriptions import hash_token
 
 log = logging.getLogger("matchmaker.inbox")
 
@@ -278,7 +278,7 @@ def create_app(settings: NotifierSettings, view: InboxView | None = None) -> Fas
 def run_inbox(settings: NotifierSettings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
-    from services.subscriptions import ensure_notifier_topics
+    from services.delivery.subscriptions import ensure_notifier_topics
 
     logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_notifier_topics(settings)

@@ -26,7 +26,7 @@ from typing import Literal
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas import Challenge, CompanyProfile
-from services import codec
+from services.kafka import codec
 
 log = logging.getLogger("matchmaker.api")
 

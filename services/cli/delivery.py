@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from services.notifier_settings import NotifierSettings, notifier_settings
+from services.delivery.settings import NotifierSettings, notifier_settings
 from services.settings import Settings
 
 
@@ -51,7 +51,7 @@ def _settings(settings: Settings) -> NotifierSettings:
 
 def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
     from schemas import Subscription
-    from services.subscriptions import ensure_notifier_topics, publish_subscription
+    from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription
 
     s = _settings(settings)
     subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
@@ -64,7 +64,7 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
-    from services.subscriptions import ensure_notifier_topics, unsubscribe
+    from services.delivery.subscriptions import ensure_notifier_topics, unsubscribe
 
     s = _settings(settings)
     ensure_notifier_topics(s)
@@ -74,21 +74,21 @@ def _unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _notifier(settings: Settings, args: argparse.Namespace) -> int:
-    from services.notifier import run_notifier
+    from services.delivery.notifier import run_notifier
 
     run_notifier(_settings(settings))
     return 0
 
 
 def _inbox(settings: Settings, args: argparse.Namespace) -> int:
-    from services.inbox import run_inbox
+    from services.delivery.inbox import run_inbox
 
     run_inbox(_settings(settings), host=args.host, port=args.port)
     return 0
 
 
 def _inbox_token(settings: Settings, args: argparse.Namespace) -> int:
-    from services.subscriptions import ensure_notifier_topics, issue_token, revoke_token
+    from services.delivery.subscriptions import ensure_notifier_topics, issue_token, revoke_token
 
     s = _settings(settings)
     ensure_notifier_topics(s)

@@ -41,10 +41,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile, MatchResult, Notification, NotificationDeadLetter, Subscription
-from services import codec
-from services.faust_app import make_app
-from services.notifier_settings import NotifierSettings
-from services.webhooks import signed_headers
+from services.kafka import codec
+from services.kafka.faust_app import make_app
+from services.delivery.settings import NotifierSettings
+from services.delivery.webhooks import signed_headers
 
 log = logging.getLogger("matchmaker.notifier")
 
@@ -503,7 +503,7 @@ def _now() -> str:
 
 def notifier_partitions(settings: NotifierSettings) -> int:
     """`matches`, `subscriptions` and `companies` must be co-partitioned: same partition count."""
-    from services.subscriptions import partition_counts
+    from services.delivery.subscriptions import partition_counts
 
     topics = [settings.topic_matches, settings.topic_subscriptions, settings.topic_companies]
     counts = partition_counts(settings, topics)
@@ -517,7 +517,7 @@ def notifier_partitions(settings: NotifierSettings) -> int:
 
 def run_notifier(settings: NotifierSettings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
-    from services.subscriptions import ensure_notifier_topics, ensure_topic
+    from services.delivery.subscriptions import ensure_notifier_topics, ensure_topic
 
     logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_notifier_topics(settings)

@@ -37,7 +37,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _lag(settings: Settings, args: argparse.Namespace) -> int:
-    from services.lag_sampler import LagSampler, LagTracker, format_report, system_groups
+    from services.ops.lag_sampler import LagSampler, LagTracker, format_report, system_groups
 
     if args.samples < 2:
         raise ValueError("--samples must be at least 2 (a status needs a window)")
@@ -71,7 +71,7 @@ def _lag(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _monitor(settings: Settings, args: argparse.Namespace) -> int:
-    from services.monitor import MonitorSettings, serve
+    from services.ops.monitor import MonitorSettings, serve
 
     monitor = MonitorSettings()
     overrides: dict[str, object] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}

@@ -8,10 +8,10 @@
 
 Every accepted request is validated with the `schemas` models, published with acks=all and waited
 for, and answered 202 with the event's key, version and position (topic, partition, offset).
-Authentication: per-publisher bearer tokens (`matchmaker api-token issue`, see services/api_tokens.py).
-Idempotency: `Idempotency-Key` header (services/api_idempotency.py). Versions: services/api_state.py.
+Authentication: per-publisher bearer tokens (`matchmaker api-token issue`, see services/ingest/tokens.py).
+Idempotency: `Idempotency-Key` header (services/ingest/idempotency.py). Versions: services/ingest/versions.py.
 
-Serve with `matchmaker api`; write the OpenAPI document with `python -m services.api --export-openapi`
+Serve with `matchmaker api`; write the OpenAPI document with `python -m services.ingest.app --export-openapi`
 (checked in as schemas/openapi.json; a unit test fails while it is stale).
 """
 
@@ -42,9 +42,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import Challenge, CompanyProfile
 from schemas.events import Identifier
-from services.api_idempotency import IdempotencyStore, fingerprint
-from services.api_state import Entry, TopicFollower, VersionView
-from services.api_tokens import Principal, TokenStore
+from services.ingest.idempotency import IdempotencyStore, fingerprint
+from services.ingest.versions import Entry, TopicFollower, VersionView
+from services.ingest.tokens import Principal, TokenStore
 from services.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("matchmaker.api")
@@ -154,7 +154,7 @@ class Ingest:
     def start(self) -> None:
         from kafka import KafkaProducer
 
-        from services.topics import ensure_topics
+        from services.kafka.topics import ensure_topics
 
         ensure_topics(self.settings)
         self.producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all", linger_ms=0,
@@ -555,7 +555,7 @@ def serve(settings: Settings, api: ApiSettings) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.api", description="Serve the ingest API or export its OpenAPI.")
+    parser = argparse.ArgumentParser(prog="python -m services.ingest.app", description="Serve the ingest API or export its OpenAPI.")
     parser.add_argument("--export-openapi", action="store_true", help=f"write {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
     parser.add_argument("--check", action="store_true", help="with --export-openapi: exit 1 if the file is stale")
     args = parser.parse_args(argv)

@@ -1,4 +1,4 @@
-"""Reading consumer-group lag from Kafka (kafka-python admin client) and judging it with services/lag.py.
+"""Reading consumer-group lag from Kafka (kafka-python admin client) and judging it with services/ops/lag.py.
 
 `LagSampler.snapshot()` reads, for every group, its state and members (DescribeGroups), its committed
 offsets (OffsetFetch) and the log-end offsets of every partition of the topics it consumes
@@ -27,8 +27,8 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import OffsetSpec
 
-from services.lag import LagWindow, Sample, Status, finite, rate, worst
-from services.progress import worker_topics
+from services.ops.lag import LagWindow, Sample, Status, finite, rate, worst
+from services.ops.progress import worker_topics
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.lag")

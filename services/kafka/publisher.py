@@ -1,6 +1,6 @@
 """Publishing challenges and company profiles to Kafka with kafka-python (the Python SDK).
 
-    from services.publish import Publisher
+    from services.kafka.publisher import Publisher
     with Publisher("127.0.0.1:9092") as publisher:
         publisher.publish_challenge(Challenge(...))
 

@@ -9,7 +9,7 @@ Every POST carries
 A receiver recomputes the HMAC over the *raw* body bytes (before any JSON parsing), compares in
 constant time and refuses timestamps older than a few minutes (replay protection):
 
-    from services.webhooks import verify_signature
+    from services.delivery.webhooks import verify_signature
     ok = verify_signature(secret, raw_body, headers["X-Matchmaker-Timestamp"], headers["X-Matchmaker-Signature"])
 
 The function has no dependency beyond the standard library: receivers may copy it as it is.

@@ -1,6 +1,6 @@
 """Consumer-lag evaluation in the manner of Burrow: pure functions over a sliding window of samples.
 
-No Kafka in here (the sampling is services/lag_sampler.py), so every rule is unit-tested.
+No Kafka in here (the sampling is services/ops/lag_sampler.py), so every rule is unit-tested.
 
 A *sample* is one observation of one partition for one consumer group: when it was taken, the group's
 committed offset, the partition's log-end offset, and whether a live member of the group has the

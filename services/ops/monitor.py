@@ -7,8 +7,8 @@
     GET /healthz     liveness: the process answers and its sampling thread runs
     GET /readyz      readiness: the last sample of the broker succeeded recently (connected to Kafka)
 
-A background thread samples every MATCHMAKER_MONITOR_INTERVAL seconds (services/lag_sampler.py); the
-status rules are Burrow's, over a window of MATCHMAKER_MONITOR_WINDOW samples (services/lag.py).
+A background thread samples every MATCHMAKER_MONITOR_INTERVAL seconds (services/ops/lag_sampler.py); the
+status rules are Burrow's, over a window of MATCHMAKER_MONITOR_WINDOW samples (services/ops/lag.py).
 Run with `matchmaker monitor`.
 """
 
@@ -31,8 +31,8 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.lag import Status
-from services.lag_sampler import LagSampler, LagTracker, Report, system_groups
+from services.ops.lag import Status
+from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.monitor")

@@ -1,4 +1,4 @@
-"""A container health check: `python -m services.probe URL` exits 0 when URL answers 2xx within 3 seconds.
+"""A container health check: `python -m services.ops.probe URL` exits 0 when URL answers 2xx within 3 seconds.
 
 The project image has Python but no curl; docker compose health checks run this inside the container.
 """
@@ -13,7 +13,7 @@ import urllib.request
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m services.probe URL", file=sys.stderr)
+        print("usage: python -m services.ops.probe URL", file=sys.stderr)
         return 2
     try:
         with urllib.request.urlopen(args[0], timeout=3) as response:  # noqa: S310 - a local URL from the manifest
