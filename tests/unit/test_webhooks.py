@@ -62,12 +62,12 @@ def test_tokens_are_random_and_only_their_hash_is_published():
 
 
 def test_the_documented_receiver_snippet_agrees():
-    """The README shows receivers how to verify: that snippet must accept and refuse as we do."""
+    """The companies' guide shows receivers how to verify: that snippet must accept and refuse as we do."""
     import re
     import time
     from pathlib import Path
 
-    doc = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "companies.md").read_text(encoding="utf-8")
     snippet = next(block for block in re.findall(r"```python\n(.*?)```", doc, re.S) if "def verify(" in block)
     namespace: dict = {}
     exec(snippet, namespace)  # noqa: S102 - our own documentation
