@@ -7,13 +7,32 @@ its own local broker on 127.0.0.1.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def running_from_checkout() -> bool:
+    """True when this code runs from a source checkout (editable install, `python -m` in the repository),
+    False when it is an installed wheel (PROJECT_ROOT is then site-packages)."""
+    return (PROJECT_ROOT / "pyproject.toml").is_file()
+
+
+def default_home() -> Path:
+    """MATCHMAKER_HOME when unset: `.matchmaker` in the checkout, else a per-user data directory.
+
+    An installed wheel must not write into site-packages, and a home that followed the current directory
+    would lose the broker's pid file and the cached jars whenever the user changed directory.
+    """
+    if running_from_checkout():
+        return PROJECT_ROOT / ".matchmaker"
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "matchmaker"
 
 
 class Settings(BaseSettings):
@@ -27,7 +46,13 @@ class Settings(BaseSettings):
     )
     kafka_port: int = Field(default=9092, description="Port of the local broker (loopback only).")
     kafka_controller_port: int | None = Field(default=None, description="KRaft controller port; default kafka_port+1.")
-    home: Path = Field(default=PROJECT_ROOT / ".matchmaker", description="Jars, broker data, logs, worker data.")
+    home: Path = Field(default_factory=default_home, description="Jars, broker data, logs, worker data.")
+
+    @field_validator("home")
+    @classmethod
+    def _absolute_home(cls, home: Path) -> Path:
+        """Child processes (workers) run in another directory: a relative or `~` home must mean the same there."""
+        return home.expanduser().absolute()
 
     # -- Topics ---------------------------------------------------------------------------------
     topic_challenges: str = "challenges"
@@ -93,7 +118,10 @@ class Settings(BaseSettings):
 
     @property
     def sample_data_dir(self) -> Path:
-        return PROJECT_ROOT / "sample_data"
+        """The packaged sample data set (`matchmaker demo`), in a checkout and in an installed wheel alike."""
+        import sample_data
+
+        return sample_data.DIR
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -15,18 +15,23 @@ from services.kafka.local import LocalBroker
 from services.ops.progress import wait_until_drained
 from services.kafka.publisher import Publisher, publish_file
 from services.kafka.results import latest_rankings, read_matches
-from services.settings import Settings
+from services.settings import PROJECT_ROOT, Settings
 from services.kafka.topics import ensure_topics
 
 
 def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """A worker in its own process (as in production), logging to a file."""
+    """A worker in its own process (as in production), logging to a file.
+
+    It runs in PROJECT_ROOT, the directory that holds the running `services` package (the checkout, or
+    site-packages for an installed wheel), so `-m services.cli` imports this same code and never a
+    `services/` folder that happens to be in the caller's directory.
+    """
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker"],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=Path(__file__).resolve().parents[2],
+            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=PROJECT_ROOT,
         )
 
 

@@ -1,6 +1,7 @@
 """The project's own single-node Apache Kafka broker (KRaft, combined broker+controller, loopback only).
 
-Jars come from Maven Central through `mvn` and the small pom in `deploy/kafka/`; they are cached under
+Jars come from Maven Central through `mvn` and the small pom in `broker/` beside this module (shipped in the
+wheel with the broker's log4j config); they are cached under
 `$MATCHMAKER_HOME/kafka/libs`. Storage is formatted once per port under `$MATCHMAKER_HOME/kafka/broker-<port>`.
 `up` and `down` are idempotent. When KAFKA_BOOTSTRAP_SERVERS is set nothing is started.
 """
@@ -17,10 +18,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.settings import PROJECT_ROOT, Settings
+from services.settings import Settings
 
-POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
-LOG4J_CONFIG = PROJECT_ROOT / "deploy" / "kafka" / "log4j2.properties"
+BROKER_FILES = Path(__file__).resolve().parent / "broker"  # package data: real files, as mvn and java need
+POM = BROKER_FILES / "pom.xml"
+LOG4J_CONFIG = BROKER_FILES / "log4j2.properties"
 MIN_JAVA = 17
 
 
