@@ -13,13 +13,17 @@ import threading
 from types import TracebackType
 from typing import Literal
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# Fields every JSON line carries after `time` (ISO 8601, UTC); `exc_info` (the formatted traceback) and
+# Fields every JSON line carries, with `time` (ISO 8601, UTC); `exc_info` (the formatted traceback) and
 # any `extra=` fields are added by the formatter when a record has them.
 JSON_FIELDS = ("levelname", "name", "message")
+
+# uvicorn adds `color_message` (the message with terminal colour codes) to its records: not for a collector
+SKIPPED_FIELDS = (*RESERVED_ATTRS, "color_message")
 
 
 def configure_logging(level: str, fmt: Literal["text", "json"]) -> None:
@@ -30,6 +34,7 @@ def configure_logging(level: str, fmt: Literal["text", "json"]) -> None:
             JsonFormatter(
                 list(JSON_FIELDS),
                 rename_fields={"levelname": "level", "name": "logger"},
+                reserved_attrs=list(SKIPPED_FIELDS),
                 timestamp="time",
             )
         )
