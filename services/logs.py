@@ -59,9 +59,7 @@ def _log_uncaught(kind: type[BaseException], error: BaseException, traceback: Tr
 
 
 def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
-    if issubclass(args.exc_type, SystemExit):
+    if args.exc_value is None or isinstance(args.exc_value, SystemExit):
         return
     name = args.thread.name if args.thread else "?"
-    logging.getLogger("matchmaker").error(
-        "uncaught exception in thread %s", name, exc_info=(args.exc_type, args.exc_value, args.exc_traceback)
-    )
+    logging.getLogger("matchmaker").error("uncaught exception in thread %s", name, exc_info=args.exc_value)
