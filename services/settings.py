@@ -85,6 +85,9 @@ class Settings(BaseSettings):
     )
     session_timeout: float = Field(default=10.0, description="Seconds before the group drops a silent worker.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="Log lines as plain text (terminals) or one JSON object each (log collectors)."
+    )
 
     @property
     def uses_local_broker(self) -> bool:

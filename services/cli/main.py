@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 
+from services.logs import configure_logging
 from services.settings import Settings
 
 
@@ -16,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 2
     settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
     try:
         return int(args.run(settings, args) or 0)
     except KeyboardInterrupt:
@@ -24,7 +27,10 @@ def main(argv: list[str] | None = None) -> int:
         from services.kafka.local import BrokerError
 
         if isinstance(error, (BrokerError, ValueError, FileNotFoundError, TimeoutError, RuntimeError)):
-            print(f"matchmaker: {error}", file=sys.stderr)
+            if settings.log_format == "json":  # a json-format process writes nothing but log records
+                logging.getLogger("matchmaker").error("matchmaker: %s", error)
+            else:
+                print(f"matchmaker: {error}", file=sys.stderr)
             return 1
         raise
 

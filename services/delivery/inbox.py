@@ -280,8 +280,7 @@ def run_inbox(settings: NotifierSettings, host: str | None = None, port: int | N
 
     from services.delivery.subscriptions import ensure_notifier_topics
 
-    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_notifier_topics(settings)
     uvicorn.run(create_app(settings), host=host or settings.inbox_host, port=port or settings.inbox_port,
-                log_level=settings.log_level.lower())
+                log_level=settings.log_level.lower(), log_config=None)  # log through services.logs
 

@@ -42,7 +42,7 @@ from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile, MatchResult, Notification, NotificationDeadLetter, Subscription
 from services.kafka import codec
-from services.kafka.faust_app import make_app
+from services.kafka.faust_app import make_app, run_faust_worker
 from services.delivery.settings import NotifierSettings
 from services.delivery.webhooks import signed_headers
 
@@ -519,10 +519,9 @@ def run_notifier(settings: NotifierSettings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
     from services.delivery.subscriptions import ensure_notifier_topics, ensure_topic
 
-    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_notifier_topics(settings)
     partitions = notifier_partitions(settings)
     # created here, not by Faust on first use, so that every process subscribes to it from the start
     ensure_topic(settings, settings.notifier_control_topic, partitions)
     notifier = Notifier(settings, partitions)
-    faust.Worker(notifier.app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    run_faust_worker(notifier.app)

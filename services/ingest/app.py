@@ -45,6 +45,7 @@ from schemas.events import Identifier
 from services.ingest.idempotency import IdempotencyStore, fingerprint
 from services.ingest.versions import Entry, TopicFollower, VersionView
 from services.ingest.tokens import Principal, TokenStore
+from services.logs import configure_logging
 from services.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("matchmaker.api")
@@ -548,10 +549,13 @@ def render_openapi() -> str:
 def serve(settings: Settings, api: ApiSettings) -> None:
     import uvicorn
 
-    print(f"matchmaker ingest API on http://{api.host}:{api.port} (Kafka {settings.bootstrap_servers})",
-          file=sys.stderr, flush=True)
+    banner = f"matchmaker ingest API on http://{api.host}:{api.port} (Kafka {settings.bootstrap_servers})"
+    if settings.log_format == "json":  # a json-format process writes nothing but log records
+        log.info(banner)
+    else:
+        print(banner, file=sys.stderr, flush=True)
     uvicorn.run(create_app(settings, api), host=api.host, port=api.port, log_level=settings.log_level.lower(),
-                server_header=False, timeout_graceful_shutdown=10)
+                server_header=False, timeout_graceful_shutdown=10, log_config=None)  # log through services.logs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -568,7 +572,9 @@ def main(argv: list[str] | None = None) -> int:
         OPENAPI_PATH.write_text(text, encoding="utf-8")
         print(f"wrote {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
         return 0
-    serve(Settings(), ApiSettings())
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    serve(settings, ApiSettings())
     return 0
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import faust
+from mode.utils.logging import redirect_stdouts
 
 from services.settings import Settings
 
@@ -42,3 +45,17 @@ def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, we
         datadir=str(settings.home / "worker-data" / f"{app_id}-{web_port}"),
         loghandlers=[],
     )
+
+
+def run_faust_worker(app: faust.App) -> NoReturn:
+    """Run a Faust app in this process until SIGTERM/SIGINT, logging as `services.logs` configured it.
+
+    Faust's Worker would replace the root handlers with its colour formatter; `override_logging=False`
+    keeps ours. Its progress spinner writes terminal control codes to stdout even when stdout is a log
+    file, so it is off; `quiet` silences its banner. Stray prints still become log records (WARNING), as
+    Faust's own setup did, so a json-format process writes nothing but JSON lines.
+    """
+    worker = faust.Worker(app, quiet=True, override_logging=False)
+    worker.spinner = None
+    with redirect_stdouts(severity="WARNING"):
+        worker.execute_from_commandline()

@@ -437,7 +437,11 @@ def create_app(settings: Settings, monitor: MonitorSettings, start: bool = True)
 def serve(settings: Settings, monitor: MonitorSettings) -> None:
     import uvicorn
 
-    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
-    print(f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
-          f"broker {settings.bootstrap_servers})", flush=True)
-    uvicorn.run(create_app(settings, monitor), host=monitor.host, port=monitor.port, log_level="warning")
+    banner = (f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
+              f"broker {settings.bootstrap_servers})")
+    if settings.log_format == "json":  # a json-format process writes nothing but log records
+        log.info(banner)
+    else:
+        print(banner, flush=True)
+    uvicorn.run(create_app(settings, monitor), host=monitor.host, port=monitor.port, log_level="warning",
+                log_config=None)  # log through services.logs

@@ -36,7 +36,7 @@ from matcher import Match, Ranker, challenge_text, company_text, load_embedder, 
 from schemas import Challenge, CompanyProfile, MatchResult
 from services.kafka import codec
 from services.stream import metrics
-from services.kafka.faust_app import make_app
+from services.kafka.faust_app import make_app, run_faust_worker
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.worker")
@@ -402,7 +402,6 @@ def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
     from services.kafka.topics import create_missing, ensure_topics, worker_topic_specs
 
-    logging.basicConfig(level=settings.log_level, format='{"level":"%(levelname)s","logger":"%(name)s","msg":"%(message)s"}')
     ensure_topics(settings)
     create_missing(settings, worker_topic_specs(settings))
     worker = MatchWorker(settings)
@@ -411,4 +410,9 @@ def run_worker(settings: Settings) -> None:
     # all (~0.25 s with the event loop stopped: the p99 latency). Frozen, the collector skips them.
     gc.collect()
     gc.freeze()
-    faust.Worker(worker.app, loglevel=settings.log_level, quiet=True).execute_from_commandline()
+    try:
+        run_faust_worker(worker.app)
+    finally:
+        # frozen objects are never collected, not even at exit: torch's triton bindings then print a
+        # "nanobind: leaked ..." report (not a log record) to stderr as the interpreter shuts down
+        gc.unfreeze()
