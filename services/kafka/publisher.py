@@ -16,8 +16,8 @@ from typing import Iterable
 from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 
-from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile
+from services.datasets import load_jsonl
 
 
 class MessageTooLarge(ValueError):

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from matcher import load_embedder, load_jsonl, rank_challenges_offline
+from matcher import load_embedder, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, match_id_for
+from services.datasets import load_jsonl
 from services.kafka.local import LocalBroker
 from services.kafka.results import latest_rankings
 from services.settings import Settings
