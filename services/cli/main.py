@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from services.model_env import use_offline_models
 from services.settings import Settings
 
 
@@ -15,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    use_offline_models()  # before any command imports the model libraries
     settings = Settings()
     try:
         return int(args.run(settings, args) or 0)
@@ -158,8 +160,9 @@ def _matches(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rank(settings: Settings, args: argparse.Namespace) -> int:
-    from matcher import load_embedder, load_jsonl, rank_challenges_offline
+    from matcher import load_embedder, rank_challenges_offline
     from schemas import Challenge, CompanyProfile
+    from services.datasets import load_jsonl
 
     challenges = load_jsonl(args.challenges, Challenge)
     companies = load_jsonl(args.companies, CompanyProfile)
@@ -179,8 +182,9 @@ def _rank(settings: Settings, args: argparse.Namespace) -> int:
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from matcher import load_embedder
     from matcher.evaluate import evaluate, format_report
+    from services.datasets import load_labelled_set
 
-    report = evaluate(args.directory, load_embedder(settings.model), baselines=args.baselines)
+    report = evaluate(load_labelled_set(args.directory), load_embedder(settings.model), baselines=args.baselines)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
     return 0
 
