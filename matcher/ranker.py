@@ -100,7 +100,7 @@ def language_code(language: str) -> int:
     return LANGUAGES.index(language)
 
 
-CITIES = list(City)
+CITIES: tuple[City, ...] = tuple(City)
 ALL_CITIES = (1 << len(CITIES)) - 1
 
 
