@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
 from services.kafka import codec
 from services.delivery.settings import NotifierSettings
-from services.delivery.subscriptions import hash_token
+from services.bearer import hash_token
 
 log = logging.getLogger("matchmaker.inbox")
 

@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
-from services.delivery.subscriptions import hash_token, new_token
+from services.bearer import hash_token
+from services.delivery.subscriptions import new_token
 from services.delivery.webhooks import sign, signed_headers, verify_signature
 
 SECRET = "0123456789abcdef-secret"
