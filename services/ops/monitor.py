@@ -31,7 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from services.ops.lag import Status
+from services.ops.lag import STATUS_CODES, Status
 from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
 from services.settings import Settings
 
@@ -285,7 +285,7 @@ class MonitorState:
             "interval": self.monitor.interval,
             "window": self.monitor.window,
             "history_seconds": self.monitor.history_seconds,
-            "status_codes": {s.value: s.severity for s in Status},
+            "status_codes": dict(STATUS_CODES),
             "groups": groups,
             "history": charts,
             "produce_rate": {t: round(sum(v.values()), 3) for t, v in sorted(topics.items())},  # type: ignore[attr-defined]
