@@ -94,7 +94,3 @@ class Settings(BaseSettings):
     @property
     def sample_data_dir(self) -> Path:
         return PROJECT_ROOT / "sample_data"
-
-
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]

@@ -56,9 +56,6 @@ class Publisher:
         """Erase a company: a tombstone (null value) under its key."""
         self._send(self.companies_topic, company_id, None)
 
-    def delete_challenge(self, challenge_id: str) -> None:
-        self._send(self.challenges_topic, challenge_id, None)
-
     def send_raw(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Send bytes as they are (for tests of bad input and for bridges)."""
         try:
