@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.run(settings, args) or 0)
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - one clear line for users, not a traceback
+    except Exception as error:  # one clear line for users, not a traceback
         from services.kafka.local import BrokerError
 
         if isinstance(error, (BrokerError, ValueError, FileNotFoundError, TimeoutError, RuntimeError)):

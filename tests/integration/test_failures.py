@@ -86,7 +86,7 @@ def test_broker_restart_during_a_stream_loses_nothing(broker_settings):
                 publisher.publish_challenge(challenge)
                 time.sleep(0.5)
             publisher.flush(timeout=120)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:  # reported by the test
             errors.append(error)
 
     try:
