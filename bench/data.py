@@ -14,8 +14,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile
+from services.datasets import load_jsonl
 from services.settings import PROJECT_ROOT
 
 SAMPLE = PROJECT_ROOT / "sample_data"

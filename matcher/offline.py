@@ -1,34 +1,16 @@
-"""Offline ranking of whole files: the `matchmaker rank` and `eval` front door to the same matcher."""
+"""Offline ranking of whole data sets: what `matchmaker rank` and `eval` run, with the worker's matcher.
+
+Reading the data from files is `services.datasets`; this module takes validated events.
+"""
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from matcher.embedding import Embedder
 from matcher.ranker import Match, Ranker
 from matcher.text import challenge_text, company_text
 from schemas import Challenge, CompanyProfile
-
-Model = TypeVar("Model", bound=BaseModel)
-
-
-def load_jsonl(path: str | Path, model: type[Model]) -> list[Model]:
-    """Read one validated event per non-empty line; a bad line raises ValueError naming its line."""
-    items: list[Model] = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                items.append(model.model_validate(json.loads(line)))
-            except (ValueError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: {error}") from error
-    return items
 
 
 def build_ranker(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, get_args
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from matcher.rules import challenge_is_open, company_is_active
 from matcher.scoring import Side, city_reason, explain, fuse, side_of
 from matcher.store import Columns, SparseRows
 from schemas import Challenge, CompanyProfile
-from schemas.events import City
+from schemas.events import City, Language
 
 SCORE_DECIMALS = 6
 
@@ -92,16 +92,15 @@ class _Side:
         )
 
 
-LANGUAGES: list[str] = ["fi", "sv", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)  # the contract's languages; a row stores its position
 
 
 def language_code(language: str) -> int:
-    if language not in LANGUAGES:
-        LANGUAGES.append(language)
+    """The stored code of a text language (always one of the contract's: declared, or detected among them)."""
     return LANGUAGES.index(language)
 
 
-CITIES = list(City)
+CITIES: tuple[City, ...] = tuple(City)
 ALL_CITIES = (1 << len(CITIES)) - 1
 
 

@@ -10,8 +10,8 @@ from schemas.events import (
     match_id_for,
 )
 from schemas.ytunnus import validate_business_id
-from schemas.subscriptions import InboxToken, Subscription  # noqa: E402 - delivery side (notifier, inbox)
-from schemas.notifications import Notification, NotificationDeadLetter  # noqa: E402
+from schemas.subscriptions import InboxToken, Subscription  # delivery side (notifier, inbox)
+from schemas.notifications import Notification, NotificationDeadLetter
 
 CONTRACTS = {"challenge": Challenge, "company-profile": CompanyProfile, "match-result": MatchResult}
 CONTRACTS.update({"subscription": Subscription, "inbox-token": InboxToken, "notification": Notification,

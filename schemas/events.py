@@ -8,6 +8,7 @@ is validated strictly. A null value (tombstone) on `challenges`/`companies` dele
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Annotated, Literal
@@ -47,9 +48,17 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1), Af
 Title = Annotated[Text, StringConstraints(max_length=MAX_TITLE_CHARS)]
 LongText = Annotated[Text, StringConstraints(max_length=MAX_TEXT_CHARS)]
 Item = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_ITEM_CHARS)]
+# challenge and company ids, everywhere (events, API paths, token owners): the one definition
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+ID_MAX_LENGTH = 128
 Identifier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN)
 ]
+
+
+def is_identifier(value: str) -> bool:
+    """Whether `value` is a valid challenge or company id exactly as given (no whitespace stripped)."""
+    return len(value) <= ID_MAX_LENGTH and re.fullmatch(ID_PATTERN, value) is not None
 
 
 class _Event(BaseModel):

@@ -126,6 +126,3 @@ class Settings(BaseSettings):
 
         return sample_data.DIR
 
-
-def get_settings(**overrides: object) -> Settings:
-    return Settings(**overrides)  # type: ignore[arg-type]

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
-from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile, MatchResult
+from services.datasets import load_jsonl
 from services.kafka.local import LocalBroker
 from services.ops.progress import wait_until_drained
 from services.kafka.publisher import Publisher, publish_file

@@ -8,6 +8,7 @@ import logging
 import sys
 
 from services.logs import configure_logging
+from services.model_env import use_offline_models
 from services.settings import Settings
 
 
@@ -17,13 +18,14 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    use_offline_models()  # before any command imports the model libraries
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
     try:
         return int(args.run(settings, args) or 0)
     except KeyboardInterrupt:
         return 130
-    except Exception as error:  # noqa: BLE001 - one clear line for users, not a traceback
+    except Exception as error:  # one clear line for users, not a traceback
         from services.kafka.local import BrokerError
 
         if isinstance(error, (BrokerError, ValueError, FileNotFoundError, TimeoutError, RuntimeError)):
@@ -164,8 +166,9 @@ def _matches(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _rank(settings: Settings, args: argparse.Namespace) -> int:
-    from matcher import load_embedder, load_jsonl, rank_challenges_offline
+    from matcher import load_embedder, rank_challenges_offline
     from schemas import Challenge, CompanyProfile
+    from services.datasets import load_jsonl
 
     challenges = load_jsonl(args.challenges, Challenge)
     companies = load_jsonl(args.companies, CompanyProfile)
@@ -185,8 +188,9 @@ def _rank(settings: Settings, args: argparse.Namespace) -> int:
 def _eval(settings: Settings, args: argparse.Namespace) -> int:
     from matcher import load_embedder
     from matcher.evaluate import evaluate, format_report
+    from services.datasets import load_labelled_set
 
-    report = evaluate(args.directory, load_embedder(settings.model), baselines=args.baselines)
+    report = evaluate(load_labelled_set(args.directory), load_embedder(settings.model), baselines=args.baselines)
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
     return 0
 

@@ -36,7 +36,7 @@ from pydantic import BaseModel, ValidationError
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
 from services.kafka import codec
 from services.delivery.settings import NotifierSettings
-from services.delivery.subscriptions import hash_token
+from services.bearer import hash_token
 
 log = logging.getLogger("matchmaker.inbox")
 
@@ -99,7 +99,7 @@ class InboxView:
         try:
             consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False, group_id=None,
                                      client_id="matchmaker-inbox")
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.error = error
             log.exception("inbox cannot reach Kafka")
             return
@@ -116,7 +116,7 @@ class InboxView:
                             self._apply(tp.topic, record.key, record.value)
                 if not self.ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in partitions):
                     self.ready.set()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             self.error = error
             log.exception("inbox view stopped")
         finally:

@@ -338,7 +338,7 @@ class Notifier:
             if self._is_ready():
                 try:
                     await self._sweep()
-                except Exception:  # noqa: BLE001 - keep the clock alive
+                except Exception:  # keep the clock alive
                     log.exception("sweep failed")
 
     async def _sweep(self) -> None:
@@ -370,7 +370,7 @@ class Notifier:
                 await asyncio.sleep(0.2)
             try:
                 await self._form_digests()
-            except Exception:  # noqa: BLE001
+            except Exception:
                 log.exception("digest failed")
 
     async def _form_digests(self) -> None:
@@ -398,7 +398,7 @@ class Notifier:
                 await self._deliver(job, deliverer)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - one bad notification must not stop the company's queue
+            except Exception:  # one bad notification must not stop the company's queue
                 log.exception("delivery of %s to %s failed", job.notification_id, job.company_id)
             finally:
                 self._queued.discard(job.notification_id)

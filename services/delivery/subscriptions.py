@@ -7,21 +7,16 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 
 from kafka import KafkaAdminClient, KafkaProducer
 
 from schemas import InboxToken, Subscription
+from services.bearer import hash_token
 from services.delivery.settings import NotifierSettings
 from services.kafka.topics import create_missing, ensure_topics, topic_spec
 
 TOKEN_PREFIX = "mmi_"
-
-
-def hash_token(token: str) -> str:
-    """Tokens are 256-bit random strings, so one SHA-256 (no salt, no stretching) is enough to store them."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def new_token() -> str:

@@ -41,7 +41,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import Challenge, CompanyProfile
-from schemas.events import Identifier
+from schemas.events import ID_MAX_LENGTH, ID_PATTERN, Identifier
 from services.ingest.idempotency import IdempotencyStore, fingerprint
 from services.ingest.versions import Entry, TopicFollower, VersionView
 from services.ingest.tokens import Principal, TokenStore
@@ -51,7 +51,6 @@ from services.settings import PROJECT_ROOT, Settings
 log = logging.getLogger("matchmaker.api")
 
 OPENAPI_PATH = PROJECT_ROOT / "schemas" / "openapi.json"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 CITY_CODES = {"Helsinki": "hel", "Espoo": "esp", "Tampere": "tre", "Vantaa": "van", "Oulu": "oul", "Turku": "tku"}
 
 
@@ -457,8 +456,8 @@ ChallengeBody = Annotated[ChallengeRequest, Body(openapi_examples={"espoo": {"su
                                                                              "value": CHALLENGE_EXAMPLE}})]
 CompanyBody = Annotated[CompanyProfileRequest, Body(openapi_examples={"profile": {"summary": "A company profile",
                                                                                   "value": COMPANY_EXAMPLE}})]
-ChallengeId = Annotated[str, PathParam(min_length=1, max_length=128, pattern=ID_PATTERN, description="challenge_id")]
-CompanyId = Annotated[str, PathParam(min_length=1, max_length=128, pattern=ID_PATTERN, description="company_id")]
+ChallengeId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="challenge_id")]
+CompanyId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="company_id")]
 
 
 def create_app(settings: Settings | None = None, api: ApiSettings | None = None) -> FastAPI:

@@ -13,7 +13,6 @@ a token needs no restart.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import hmac
 import json
 import os
@@ -27,10 +26,11 @@ from pathlib import Path
 from typing import Iterator
 
 from schemas import City
+from schemas.events import is_identifier
+from services.bearer import hash_token
 
 TOKEN_PREFIX = "mmt_"
 _TOKEN_RE = re.compile(r"^(mmt_[0-9a-f]{8})\.([A-Za-z0-9_-]{20,128})$")
-_COMPANY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 CITIES = {city.value.lower(): city.value for city in City}
 
 
@@ -69,10 +69,6 @@ class TokenRecord:
     def from_json(cls, token_id: str, data: dict) -> "TokenRecord":
         return cls(token_id, data["sha256"], data.get("city"), data.get("company_id"), data.get("label", ""),
                    data.get("created_at", ""), data.get("revoked_at"))
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def canonical_city(name: str) -> str:
@@ -154,7 +150,7 @@ class TokenStore:
             raise ValueError("a token is for exactly one publisher: give a city or a company id")
         if city is not None:
             city = canonical_city(city)
-        if company_id is not None and not _COMPANY_RE.match(company_id):
+        if company_id is not None and not is_identifier(company_id):
             raise ValueError(f"invalid company id {company_id!r}")
         with self._locked() as data:
             token_id = TOKEN_PREFIX + secrets.token_hex(4)

@@ -100,7 +100,7 @@ class TopicFollower(threading.Thread):
     def run(self) -> None:
         try:
             self._run()
-        except BaseException as error:  # noqa: BLE001 - reported through readiness
+        except BaseException as error:  # reported through readiness
             self.failed = error
             log.exception("the topic follower stopped")
 

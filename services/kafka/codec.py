@@ -6,7 +6,7 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Literal, Union
+from typing import Literal, Union
 
 import numpy as np
 from pydantic import ValidationError
@@ -117,7 +117,3 @@ def decode_vector(text: str) -> np.ndarray:
 
 def to_json_bytes(payload: object) -> bytes:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-
-
-def json_loads(raw: bytes) -> Any:
-    return json.loads(raw)

@@ -193,7 +193,7 @@ class LocalBroker:
                     admin.list_topics()
                     admin.close()
                     return
-                except Exception:  # noqa: BLE001 - still starting
+                except Exception:  # still starting
                     pass
             time.sleep(0.5)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.dir / 'logs' / 'server.log'}")

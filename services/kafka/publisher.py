@@ -16,8 +16,8 @@ from typing import Iterable
 from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 
-from matcher.offline import load_jsonl
 from schemas import Challenge, CompanyProfile
+from services.datasets import load_jsonl
 
 
 class MessageTooLarge(ValueError):
@@ -55,9 +55,6 @@ class Publisher:
     def delete_company(self, company_id: str) -> None:
         """Erase a company: a tombstone (null value) under its key."""
         self._send(self.companies_topic, company_id, None)
-
-    def delete_challenge(self, challenge_id: str) -> None:
-        self._send(self.challenges_topic, challenge_id, None)
 
     def send_raw(self, topic: str, key: bytes | None, value: bytes | None) -> None:
         """Send bytes as they are (for tests of bad input and for bridges)."""

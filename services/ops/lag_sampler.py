@@ -99,7 +99,7 @@ class LagSampler:
             if client is not None:
                 try:
                     client.close()
-                except Exception:  # noqa: BLE001 - closing a broken client
+                except Exception:  # closing a broken client
                     pass
         self._admin = self._consumer = None
 
@@ -147,7 +147,7 @@ class LagSampler:
         out: dict[str, tuple[str, int, set[TopicPartition] | None]] = {}
         try:
             described = self.admin.describe_groups(groups)
-        except Exception as error:  # noqa: BLE001 - e.g. a group on the new consumer protocol
+        except Exception as error:  # e.g. a group on the new consumer protocol
             log.debug("describe_groups failed: %s", error)
             described = {}
         for group in groups:
@@ -170,7 +170,7 @@ class LagSampler:
     def _committed(self, groups: list[str]) -> dict[str, dict]:
         try:
             return self.admin.list_group_offsets({group: None for group in groups})
-        except Exception as error:  # noqa: BLE001 - older brokers: one group per request
+        except Exception as error:  # older brokers: one group per request
             log.debug("list_group_offsets for all groups failed (%s); asking one by one", error)
         result = {}
         for group in groups:
@@ -271,7 +271,7 @@ class LagTracker:
             if self.lag_seconds and lagging:
                 try:
                     ages[g.group] = self.sampler.next_message_ages(lagging, time.time())
-                except Exception as error:  # noqa: BLE001 - the offsets are still worth reporting
+                except Exception as error:  # the offsets are still worth reporting
                     log.warning("could not read message timestamps for lag_seconds: %s", error)
         self.windows.forget(keep)
         self.polls += 1

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -268,7 +269,7 @@ class MatchWorker:
 
     async def _shard_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            payload = codec.json_loads(event.message.value)
+            payload = json.loads(event.message.value)
             shard = event.message.partition
             ranker = await self._ranker(shard)
             if payload["kind"] == "sync":
@@ -353,7 +354,7 @@ class MatchWorker:
     # -- stage 3: merge shard partials into one ranking -------------------------------------------
     async def _merge_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            partial = codec.json_loads(event.message.value)
+            partial = json.loads(event.message.value)
             await self._on_partial(partial)
 
     async def _on_partial(self, partial: dict) -> None:

@@ -20,6 +20,9 @@ from services.kafka.local import LocalBroker
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from services.kafka.topics import ensure_topics
+from services.model_env import use_offline_models
+
+use_offline_models()  # the test session is a process entry point: set before any model library is imported
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 

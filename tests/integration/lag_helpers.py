@@ -119,7 +119,7 @@ class Traffic:
                 self.produced += self.burst
                 self.stop_producer.wait(self.every)
             producer.close()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:  # reported by the test
             self.errors.append(error)
 
     def _consume(self) -> None:
@@ -136,7 +136,7 @@ class Traffic:
                 if self.pause:
                     self.stop_consumer.wait(self.pause)
             consumer.close(autocommit=False)
-        except BaseException as error:  # noqa: BLE001
+        except BaseException as error:
             self.errors.append(error)
 
     def stop_consuming(self) -> None:

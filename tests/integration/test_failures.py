@@ -7,8 +7,9 @@ import time
 
 import pytest
 
-from matcher import load_embedder, load_jsonl, rank_challenges_offline
+from matcher import load_embedder, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, match_id_for
+from services.datasets import load_jsonl
 from services.kafka.local import LocalBroker
 from services.kafka.results import latest_rankings
 from services.settings import Settings
@@ -85,7 +86,7 @@ def test_broker_restart_during_a_stream_loses_nothing(broker_settings):
                 publisher.publish_challenge(challenge)
                 time.sleep(0.5)
             publisher.flush(timeout=120)
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:  # reported by the test
             errors.append(error)
 
     try:

@@ -126,7 +126,7 @@ def wait_until(predicate, timeout: float, what: str):
             last = predicate()
             if last:
                 return last
-        except Exception as error:  # noqa: BLE001 - the page is still rendering
+        except Exception as error:  # the page is still rendering
             last = error
         time.sleep(0.25)
     pytest.fail(f"timed out waiting for {what} (last: {last!r})")

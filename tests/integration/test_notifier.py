@@ -235,7 +235,7 @@ def _delete_group(admin: KafkaAdminClient, group: str) -> bool:
     """The committed offsets go with the group: the next notifier reads `matches` from the beginning."""
     try:
         results = admin.delete_groups([group])
-    except Exception:  # noqa: BLE001 - not empty yet (members leaving)
+    except Exception:  # not empty yet (members leaving)
         return False
     pairs = results.items() if isinstance(results, dict) else results
     errors = [error for _, error in pairs if error is not None and getattr(error, "errno", 0) != 0]

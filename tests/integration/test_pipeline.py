@@ -6,8 +6,9 @@ import json
 
 import pytest
 
-from matcher import load_embedder, load_jsonl, rank_challenges_offline
+from matcher import load_embedder, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, MatchResult
+from services.datasets import load_jsonl
 from services.kafka.publisher import Publisher, publish_file
 from services.kafka.results import latest_rankings, read_matches
 from services.settings import Settings

@@ -7,7 +7,8 @@ import stat
 
 import pytest
 
-from services.ingest.tokens import Principal, TokenStore, hash_token
+from services.bearer import hash_token
+from services.ingest.tokens import Principal, TokenStore
 
 
 def test_issued_token_authenticates_as_its_city(tmp_path):

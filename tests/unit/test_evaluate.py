@@ -8,6 +8,7 @@ import pytest
 from matcher_factories import make_challenge, make_company
 
 from matcher.evaluate import evaluate, format_report, ndcg_at_k, recall_at_k, reciprocal_rank
+from services.datasets import load_labelled_set
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
 
@@ -59,7 +60,7 @@ def _write_set(directory: Path) -> None:
 
 def test_evaluate_tiny_set(tmp_path, hash_embedder):
     _write_set(tmp_path)
-    report = evaluate(tmp_path, hash_embedder, baselines=True)
+    report = evaluate(load_labelled_set(tmp_path), hash_embedder, baselines=True)
     assert report.hybrid.overall.challenges == 2
     assert report.hybrid.overall.ndcg == pytest.approx(1.0)
     assert report.hybrid.overall.mrr == pytest.approx(1.0)
@@ -74,7 +75,7 @@ def test_evaluate_tiny_set(tmp_path, hash_embedder):
 
 
 def test_sample_data_reaches_a_sane_floor(embedder):
-    report = evaluate(SAMPLE, embedder, baselines=True)
+    report = evaluate(load_labelled_set(SAMPLE), embedder, baselines=True)
     assert report.city_excluded_in_top == 0
     assert report.hybrid.overall.ndcg >= 0.75
     best_baseline = max(r.overall.ndcg for r in report.baselines.values())

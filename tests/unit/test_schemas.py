@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from schemas import Challenge, CompanyProfile, MatchResult, match_id_for, validate_business_id
 from schemas.export import SCHEMA_DIR, render
 from schemas import CONTRACTS
+from schemas.events import is_identifier
 
 GOOD_CHALLENGE = {
     "challenge_id": "ch-esp-010",
@@ -93,6 +94,16 @@ def test_invalid_business_ids(business_id, words):
         validate_business_id(business_id)
     with pytest.raises(ValidationError):
         CompanyProfile.model_validate({**GOOD_COMPANY, "business_id": business_id})
+
+
+@pytest.mark.parametrize("company_id", ["co-9", "co.9:a_b", "9", "x" * 128, "", "-co", "co 9", "../etc", "x" * 129, "co-9\n"])
+def test_one_identifier_rule_for_events_and_tokens(company_id):
+    """`is_identifier` (token owners) accepts exactly the ids a company profile accepts."""
+    try:
+        accepted = CompanyProfile.model_validate({**GOOD_COMPANY, "company_id": company_id}).company_id == company_id
+    except ValidationError:
+        accepted = False
+    assert is_identifier(company_id) == accepted
 
 
 def test_match_id_is_deterministic_and_version_sensitive():
