@@ -17,15 +17,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.errors import BrokerError
 from services.settings import PROJECT_ROOT, Settings
 
 POM = PROJECT_ROOT / "deploy" / "kafka" / "pom.xml"
 LOG4J_CONFIG = PROJECT_ROOT / "deploy" / "kafka" / "log4j2.properties"
 MIN_JAVA = 17
-
-
-class BrokerError(RuntimeError):
-    """A one-line, actionable reason the local broker cannot run."""
 
 
 @dataclass(frozen=True)

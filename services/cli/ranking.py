@@ -1,0 +1,84 @@
+"""`matchmaker rank` (offline ranking of JSONL files) and `matchmaker eval` (ranking quality on a labeled set)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+from services.errors import InvalidInputError
+from services.settings import Settings
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    rank = commands.add_parser("rank", help="rank offline, with the worker's matcher, from JSONL files")
+    rank.add_argument("--challenges", required=True, help="challenges JSONL file")
+    rank.add_argument("--companies", required=True, help="companies JSONL file")
+    rank.add_argument("--top-k", type=int, default=None, help="list length (default MATCHMAKER_TOP_K)")
+    rank.add_argument("--json", action="store_true", help="one JSON line per (challenge, company)")
+    rank.set_defaults(run=_rank)
+
+    evaluate = commands.add_parser("eval", help="measure ranking quality on a labeled directory",
+                                   description="DIR holds challenges.jsonl, companies.jsonl, qrels.tsv and "
+                                   "optionally city_excluded.tsv.")
+    evaluate.add_argument("directory")
+    evaluate.add_argument("--baselines", action="store_true", help="also dense-only and TF-IDF-only figures")
+    evaluate.add_argument("--json", action="store_true")
+    evaluate.set_defaults(run=_eval)
+
+
+def read_jsonl(path: str | Path, model: type[Model]) -> list[Model]:
+    """The events of a JSONL file; a bad line is the user's to fix (one line naming it), not a bug."""
+    from matcher.offline import load_jsonl
+
+    try:
+        return load_jsonl(path, model)
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from error
+
+
+def check_labeled_directory(directory: Path) -> None:
+    """Read a labeled set's files once before the (slow) evaluation, so bad input is reported as such."""
+    from matcher.evaluate import load_qrels
+    from schemas import Challenge, CompanyProfile
+
+    read_jsonl(directory / "challenges.jsonl", Challenge)
+    read_jsonl(directory / "companies.jsonl", CompanyProfile)
+    try:
+        load_qrels(directory / "qrels.tsv")
+    except ValueError as error:
+        raise InvalidInputError(str(error)) from error
+
+
+def _rank(settings: Settings, args: argparse.Namespace) -> int:
+    from matcher import load_embedder, rank_challenges_offline
+    from schemas import Challenge, CompanyProfile
+
+    challenges = read_jsonl(args.challenges, Challenge)
+    companies = read_jsonl(args.companies, CompanyProfile)
+    rankings = rank_challenges_offline(
+        challenges, companies, load_embedder(settings.model), top_k=args.top_k or settings.top_k, min_score=settings.min_score
+    )
+    for challenge in challenges:
+        for match in rankings[challenge.challenge_id]:
+            if args.json:
+                print(json.dumps({"challenge_id": match.challenge_id, "company_id": match.company_id,
+                                  "rank": match.rank, "score": match.score}))
+            else:
+                print(f"{match.challenge_id:<14} {match.rank:>2}. {match.score:.3f} {match.company_id:<12} {'; '.join(match.reasons)}")
+    return 0
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from matcher import load_embedder
+    from matcher.evaluate import evaluate, format_report
+
+    check_labeled_directory(Path(args.directory))
+    report = evaluate(args.directory, load_embedder(settings.model), baselines=args.baselines)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    return 0
