@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from pydantic import BaseModel
 
 from schemas import Challenge, CompanyProfile
+from services.errors import InvalidInputError
 
 if TYPE_CHECKING:  # the matcher (numpy, scikit-learn) is imported only when a set is evaluated
     from matcher.evaluate import LabelledSet
@@ -31,7 +32,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def load_jsonl(path: str | Path, model: type[Model]) -> list[Model]:
-    """Read one validated event per non-empty line; a bad line raises ValueError naming its line."""
+    """Read one validated event per non-empty line; a bad line raises InvalidInputError naming its line."""
     items: list[Model] = []
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
@@ -40,7 +41,7 @@ def load_jsonl(path: str | Path, model: type[Model]) -> list[Model]:
             try:
                 items.append(model.model_validate(json.loads(line)))
             except (ValueError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: {error}") from error
+                raise InvalidInputError(f"{path}:{number}: {error}") from error
     return items
 
 
@@ -49,7 +50,10 @@ def load_qrels(path: str | Path) -> dict[str, dict[str, int]]:
     qrels: dict[str, dict[str, int]] = {}
     with open(path, encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
-            relevance = int(row["relevance"])
+            try:
+                relevance = int(row["relevance"])
+            except (KeyError, TypeError, ValueError) as error:
+                raise InvalidInputError(f"{path}: a row without an integer relevance: {row}") from error
             if relevance > 0:
                 qrels.setdefault(row["challenge_id"].strip(), {})[row["company_id"].strip()] = relevance
     return qrels

@@ -1,4 +1,9 @@
-"""Configuration: every setting is an environment variable with the prefix `MATCHMAKER_`.
+"""Configuration: one `Settings` object; every setting is an environment variable.
+
+The top level (prefix `MATCHMAKER_`) is Kafka, topics and the matching worker. Each other service has
+its own section, a BaseSettings of its own with its own prefix, so the variable names stay short and
+stable: `settings.api` (MATCHMAKER_API_*), `settings.monitor` (MATCHMAKER_MONITOR_*) and
+`settings.delivery` (the notifier and inbox: MATCHMAKER_NOTIFY_*, MATCHMAKER_INBOX_*, ...).
 
 The one exception is `KAFKA_BOOTSTRAP_SERVERS` (also accepted as `MATCHMAKER_KAFKA_BOOTSTRAP_SERVERS`):
 the conventional name for pointing a Kafka client at a cluster. When it is unset the project runs
@@ -7,12 +12,13 @@ its own local broker on 127.0.0.1.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +39,96 @@ def default_home() -> Path:
         return PROJECT_ROOT / ".matchmaker"
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "matchmaker"
+
+
+class ApiSettings(BaseSettings):
+    """The ingest API (`matchmaker api`, `api-token`): prefix MATCHMAKER_API_."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_API_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 for all).")
+    port: int = Field(default=8080, ge=1, le=65535)
+    max_body_bytes: int = Field(default=65_536, ge=1, description="Larger request bodies get 413.")
+    tokens_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-tokens.json.")
+    idempotency_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-idempotency.sqlite3.")
+    idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0, description="How long Idempotency-Key answers are kept.")
+    publish_timeout: float = Field(default=15.0, gt=0, description="Seconds to wait for the broker's acknowledgement.")
+    startup_timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for the version view at startup.")
+
+    def tokens_path(self, home: Path) -> Path:
+        return self.tokens_file or home / "api-tokens.json"
+
+    def idempotency_path(self, home: Path) -> Path:
+        return self.idempotency_file or home / "api-idempotency.sqlite3"
+
+
+class MonitorSettings(BaseSettings):
+    """The monitor (`matchmaker monitor`): prefix MATCHMAKER_MONITOR_."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_MONITOR_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 in a container).")
+    port: int = Field(default=9308, ge=1, le=65535)
+    interval: float = Field(default=10.0, gt=0, description="Seconds between two samples of the groups' offsets.")
+    window: int = Field(default=10, ge=2, description="Samples in the sliding window the status rules look at.")
+    history_seconds: float = Field(default=3600.0, gt=0, description="How much lag history the page charts.")
+    groups: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="More consumer groups to watch, comma-separated (worker and notifier always)."
+    )
+    latest: int = Field(default=8, ge=0, description="How many latest matches and dead letters the page lists.")
+    worker_metrics_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated worker /metrics URLs whose pipeline counters the page sums."
+    )
+    ready_after_failures: int = Field(default=3, ge=1, description="Consecutive failed samples before /readyz says 503.")
+
+    @field_validator("groups", "worker_metrics_urls", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.strip()
+            if value.startswith("["):
+                return json.loads(value)
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @property
+    def history_size(self) -> int:
+        return max(2, int(self.history_seconds / self.interval) + 1)
+
+
+class DeliverySettings(BaseSettings):
+    """The delivery side (notifier, inbox, subscriptions, inbox tokens): prefix MATCHMAKER_, as before."""
+
+    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", extra="ignore")
+
+    # -- topics -------------------------------------------------------------------------------
+    topic_subscriptions: str = Field(default="subscriptions", description="Compacted, key company_id, null = unsubscribe.")
+    topic_inbox_tokens: str = Field(default="inbox-tokens", description="Compacted, key company_id, value = token hash.")
+    topic_notification_dead_letters: str = Field(
+        default="notification-dead-letters", description="Notifications given up after the configured attempts."
+    )
+
+    # -- notifier -----------------------------------------------------------------------------
+    notify_attempts: int = Field(default=6, ge=1, description="HTTP attempts per notification before dead-lettering.")
+    notify_base_delay: float = Field(default=2.0, gt=0, description="Backoff before retry n is base * 2**(n-1) seconds.")
+    notify_max_delay: float = Field(default=300.0, gt=0, description="Upper bound of one backoff delay.")
+    notify_timeout: float = Field(default=10.0, gt=0, description="Seconds for one webhook request (connect + response).")
+    digest_period: float = Field(default=86400.0, gt=0, description="Seconds between two digests of a company (daily).")
+    digest_offset: float = Field(
+        default=0.0, ge=0, description="Digests go out when (unix time - offset) is a multiple of the period (0 = 00:00 UTC)."
+    )
+    notifier_sweep_interval: float = Field(
+        default=2.0, gt=0, description="Seconds between scans that (re)start pending deliveries after recovery."
+    )
+    notifier_web_port: int = Field(default=6067, description="Faust web port of a notifier process (/metrics).")
+
+    # -- inbox --------------------------------------------------------------------------------
+    inbox_host: str = Field(default="127.0.0.1", description="Interface of the inbox HTTP API.")
+    inbox_port: int = Field(default=8081, description="Port of the inbox HTTP API (the ingest API has 8080).")
+    inbox_max_page: int = Field(default=100, ge=1, description="Largest `limit` of one inbox page.")
+
+
+SECTIONS = ("api", "monitor", "delivery")
 
 
 class Settings(BaseSettings):
@@ -89,6 +185,13 @@ class Settings(BaseSettings):
         default="text", description="Log lines as plain text (terminals) or one JSON object each (log collectors)."
     )
 
+    # -- Sections: each reads its own variables when the Settings object is made ----------------
+    api: ApiSettings = Field(default_factory=ApiSettings, description="The ingest API (MATCHMAKER_API_*).")
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings, description="The monitor (MATCHMAKER_MONITOR_*).")
+    delivery: DeliverySettings = Field(
+        default_factory=DeliverySettings, description="Notifier and inbox (MATCHMAKER_NOTIFY_*, MATCHMAKER_INBOX_*, ...)."
+    )
+
     @property
     def uses_local_broker(self) -> bool:
         return not self.kafka_bootstrap_servers
@@ -109,14 +212,24 @@ class Settings(BaseSettings):
     def partials_topic(self) -> str:
         return f"{self.app_id}-partials"
 
+    @property
+    def notifier_app_id(self) -> str:
+        """The notifier's Faust app id and consumer group."""
+        return f"{self.app_id}-notifier"
+
+    @property
+    def notifier_control_topic(self) -> str:
+        return f"{self.notifier_app_id}-control"
+
     def to_env(self) -> dict[str, str]:
-        """These settings as environment variables, to hand them to a child process."""
-        env = {}
-        for name, value in self.model_dump().items():
-            if value is None:
-                continue
-            key = "KAFKA_BOOTSTRAP_SERVERS" if name == "kafka_bootstrap_servers" else f"MATCHMAKER_{name.upper()}"
-            env[key] = str(value)
+        """These settings, sections included, as environment variables, to hand them to a child process."""
+        env = _env("MATCHMAKER_", self, exclude=SECTIONS)
+        servers = env.pop("MATCHMAKER_KAFKA_BOOTSTRAP_SERVERS", None)
+        if servers is not None:
+            env["KAFKA_BOOTSTRAP_SERVERS"] = servers
+        for name in SECTIONS:
+            section: BaseSettings = getattr(self, name)
+            env.update(_env(section.model_config.get("env_prefix", ""), section))
         return env
 
     @property
@@ -125,4 +238,15 @@ class Settings(BaseSettings):
         import sample_data
 
         return sample_data.DIR
+
+
+def _env(prefix: str, model: BaseSettings, exclude: tuple[str, ...] = ()) -> dict[str, str]:
+    """One model's fields as PREFIX_NAME=value (None left out, lists as JSON, which the models read back)."""
+    env = {}
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        if name in exclude or value is None:
+            continue
+        env[f"{prefix}{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    return env
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 
-from services.delivery.settings import NotifierSettings, notifier_settings
+from services.errors import InvalidInputError
 from services.settings import Settings
 
 
-def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
+def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
         "subscribe", help="register (or replace) a company's webhook subscription",
         description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.")
@@ -45,19 +45,19 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
     token.set_defaults(run=_inbox_token)
 
 
-def _settings(settings: Settings) -> NotifierSettings:
-    return settings if isinstance(settings, NotifierSettings) else notifier_settings()
-
-
 def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from schemas import Subscription
     from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription
 
-    s = _settings(settings)
-    subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
-                                min_score=args.min_score, delivery=args.delivery)
-    ensure_notifier_topics(s)
-    publish_subscription(s, subscription)
+    try:
+        subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
+                                    min_score=args.min_score, delivery=args.delivery)
+    except ValidationError as error:
+        raise InvalidInputError(str(error)) from error
+    ensure_notifier_topics(settings)
+    publish_subscription(settings, subscription)
     print(f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
           f"(min score {subscription.min_score})")
     return 0
@@ -66,9 +66,8 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
 def _unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
     from services.delivery.subscriptions import ensure_notifier_topics, unsubscribe
 
-    s = _settings(settings)
-    ensure_notifier_topics(s)
-    unsubscribe(s, args.company)
+    ensure_notifier_topics(settings)
+    unsubscribe(settings, args.company)
     print(f"unsubscribed {args.company}")
     return 0
 
@@ -76,27 +75,26 @@ def _unsubscribe(settings: Settings, args: argparse.Namespace) -> int:
 def _notifier(settings: Settings, args: argparse.Namespace) -> int:
     from services.delivery.notifier import run_notifier
 
-    run_notifier(_settings(settings))
+    run_notifier(settings)
     return 0
 
 
 def _inbox(settings: Settings, args: argparse.Namespace) -> int:
     from services.delivery.inbox import run_inbox
 
-    run_inbox(_settings(settings), host=args.host, port=args.port)
+    run_inbox(settings, host=args.host, port=args.port)
     return 0
 
 
 def _inbox_token(settings: Settings, args: argparse.Namespace) -> int:
     from services.delivery.subscriptions import ensure_notifier_topics, issue_token, revoke_token
 
-    s = _settings(settings)
-    ensure_notifier_topics(s)
+    ensure_notifier_topics(settings)
     if args.action == "revoke":
-        revoke_token(s, args.company)
+        revoke_token(settings, args.company)
         print(f"revoked the inbox token of {args.company}")
         return 0
-    token = issue_token(s, args.company)
+    token = issue_token(settings, args.company)
     if args.json:
         print(json.dumps({"company_id": args.company, "token": token}))
     else:

@@ -1,22 +1,33 @@
-"""`matchmaker demo`: the whole system end to end on the project's sample data, then tidy up."""
+"""`matchmaker demo`: the whole system end to end on the project's sample data, then tidy up.
+
+Imports of Kafka and the matcher wait until the demo runs: the CLI imports this module to build its parser."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from schemas import Challenge, CompanyProfile, MatchResult
-from services.datasets import load_jsonl
-from services.kafka.local import LocalBroker
-from services.ops.progress import wait_until_drained
-from services.kafka.publisher import Publisher, publish_file
-from services.kafka.results import latest_rankings, read_matches
 from services.settings import PROJECT_ROOT, Settings
-from services.kafka.topics import ensure_topics
+
+if TYPE_CHECKING:
+    from schemas import Challenge, MatchResult
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    demo = commands.add_parser("demo", help="start broker and worker, publish the sample data, print rankings",
+                               description="Runs everything end to end on the sample data and stops what it started.")
+    demo.add_argument("--json", action="store_true", help="print the MatchResult events (trigger challenge) as JSON lines")
+    demo.set_defaults(run=_demo)
+
+
+def _demo(settings: Settings, args: argparse.Namespace) -> int:
+    return run_demo(settings, as_json=args.json)
 
 
 def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
@@ -46,6 +57,14 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 def run_demo(settings: Settings, as_json: bool = False) -> int:
+    from services.datasets import load_jsonl
+    from schemas import Challenge, CompanyProfile
+    from services.kafka.local import LocalBroker
+    from services.kafka.publisher import Publisher, publish_file
+    from services.kafka.results import latest_rankings, read_matches
+    from services.kafka.topics import ensure_topics
+    from services.ops.progress import wait_until_drained
+
     say = (lambda *a: print(*a, file=sys.stderr, flush=True)) if as_json else (lambda *a: print(*a, flush=True))
     started = time.monotonic()
     broker = LocalBroker(settings)

@@ -7,6 +7,7 @@ import json
 import sys
 import time
 
+from services.errors import InvalidInputError
 from services.settings import Settings
 
 
@@ -40,11 +41,11 @@ def _lag(settings: Settings, args: argparse.Namespace) -> int:
     from services.ops.lag_sampler import LagSampler, LagTracker, format_report, system_groups
 
     if args.samples < 2:
-        raise ValueError("--samples must be at least 2 (a status needs a window)")
+        raise InvalidInputError("--samples must be at least 2 (a status needs a window)")
     if args.interval <= 0:
-        raise ValueError("--interval must be positive")
+        raise InvalidInputError("--interval must be positive")
     if args.only and not args.group:
-        raise ValueError("--only needs at least one --group")
+        raise InvalidInputError("--only needs at least one --group")
     groups = list(dict.fromkeys(args.group)) if args.only else system_groups(settings, args.group)
     tracker = LagTracker(LagSampler(settings, groups), window_size=args.samples, interval=args.interval)
     try:
@@ -71,13 +72,13 @@ def _lag(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _monitor(settings: Settings, args: argparse.Namespace) -> int:
-    from services.ops.monitor import MonitorSettings, serve
+    from services.ops.monitor import serve
 
-    monitor = MonitorSettings()
+    monitor = settings.monitor
     overrides: dict[str, object] = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     if args.group:
         overrides["groups"] = list(dict.fromkeys([*monitor.groups, *args.group]))
-    serve(settings, monitor.model_copy(update=overrides))
+    serve(settings.model_copy(update={"monitor": monitor.model_copy(update=overrides)}))
     return 0
 
 

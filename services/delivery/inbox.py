@@ -35,8 +35,8 @@ from pydantic import BaseModel, ValidationError
 
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
 from services.kafka import codec
-from services.delivery.settings import NotifierSettings
 from services.bearer import hash_token
+from services.settings import Settings
 
 log = logging.getLogger("matchmaker.inbox")
 
@@ -66,7 +66,7 @@ class EntityStatus:
 class InboxView:
     """The in-memory view of the topics, filled and followed by one background consumer thread."""
 
-    def __init__(self, settings: NotifierSettings, poll_seconds: float = 0.2) -> None:
+    def __init__(self, settings: Settings, poll_seconds: float = 0.2) -> None:
         self.settings = settings
         self.poll_seconds = poll_seconds
         self.ready = threading.Event()
@@ -95,7 +95,7 @@ class InboxView:
 
     def _run(self) -> None:
         s = self.settings
-        topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.topic_inbox_tokens]
+        topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.delivery.topic_inbox_tokens]
         try:
             consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False, group_id=None,
                                      client_id="matchmaker-inbox")
@@ -139,7 +139,7 @@ class InboxView:
                 self._companies.setdefault(decoded.key, EntityStatus()).apply(None, True)
             elif isinstance(decoded, CompanyProfile):
                 self._companies.setdefault(decoded.company_id, EntityStatus()).apply(decoded.version, decoded.status == "withdrawn")
-        elif topic == s.topic_inbox_tokens:
+        elif topic == s.delivery.topic_inbox_tokens:
             self._apply_token(key, value)
 
     def _apply_match(self, value: bytes | None) -> None:
@@ -224,7 +224,7 @@ class InboxPage(BaseModel):
     next_cursor: str | None = None
 
 
-def create_app(settings: NotifierSettings, view: InboxView | None = None) -> FastAPI:
+def create_app(settings: Settings, view: InboxView | None = None) -> FastAPI:
     """The inbox API. Starts (and stops) its own view unless one is given."""
     own_view = view is None
     view = view or InboxView(settings)
@@ -259,7 +259,7 @@ def create_app(settings: NotifierSettings, view: InboxView | None = None) -> Fas
     @app.get("/companies/{company_id}/matches", response_model=InboxPage)
     def company_matches(
         company_id: str,
-        limit: int = Query(default=20, ge=1, le=settings.inbox_max_page),
+        limit: int = Query(default=20, ge=1, le=settings.delivery.inbox_max_page),
         cursor: str | None = Query(default=None, description="next_cursor of the previous page"),
         owner: str = Depends(authorised_company),
     ) -> dict:
@@ -275,12 +275,12 @@ def create_app(settings: NotifierSettings, view: InboxView | None = None) -> Fas
     return app
 
 
-def run_inbox(settings: NotifierSettings, host: str | None = None, port: int | None = None) -> None:
+def run_inbox(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
     from services.delivery.subscriptions import ensure_notifier_topics
 
     ensure_notifier_topics(settings)
-    uvicorn.run(create_app(settings), host=host or settings.inbox_host, port=port or settings.inbox_port,
+    uvicorn.run(create_app(settings), host=host or settings.delivery.inbox_host, port=port or settings.delivery.inbox_port,
                 log_level=settings.log_level.lower(), log_config=None)  # log through services.logs
 

@@ -41,10 +41,11 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile, MatchResult, Notification, NotificationDeadLetter, Subscription
+from services.errors import ConfigurationError
 from services.kafka import codec
 from services.kafka.faust_app import make_app, run_faust_worker
-from services.delivery.settings import NotifierSettings
 from services.delivery.webhooks import signed_headers
+from services.settings import Settings
 
 log = logging.getLogger("matchmaker.notifier")
 
@@ -85,10 +86,10 @@ class Metrics:
 
 
 class Notifier:
-    def __init__(self, settings: NotifierSettings, partitions: int) -> None:
+    def __init__(self, settings: Settings, partitions: int) -> None:
         self.settings = settings
         self.partitions = partitions
-        self.app = make_app(settings, settings.notifier_app_id, partitions, settings.notifier_web_port)
+        self.app = make_app(settings, settings.notifier_app_id, partitions, settings.delivery.notifier_web_port)
         self.metrics = Metrics()
         self._deliverers: dict[str, CompanyDeliverer] = {}
         self._queued: set[str] = set()  # notification ids queued or in flight in this process
@@ -101,11 +102,11 @@ class Notifier:
         s, app = self.settings, self.app
         raw = {"key_serializer": "raw", "value_serializer": "raw"}
         self.matches = app.topic(s.topic_matches, **raw)
-        self.subscriptions_topic = app.topic(s.topic_subscriptions, **raw)
+        self.subscriptions_topic = app.topic(s.delivery.topic_subscriptions, **raw)
         self.companies_topic = app.topic(s.topic_companies, **raw)
         self.challenges_topic = app.topic(s.topic_challenges, **raw)
         self.control = app.topic(s.notifier_control_topic, partitions=self.partitions, internal=True, **raw)
-        self.dead_letters = app.topic(s.topic_notification_dead_letters, **raw)
+        self.dead_letters = app.topic(s.delivery.topic_notification_dead_letters, **raw)
         schema = faust.Schema(key_serializer="json", value_serializer="json")
         table = {"default": None, "partitions": self.partitions, "schema": schema}
         self.subscriptions = app.Table("subscriptions", **table)  # company_id → Subscription (json)
@@ -132,7 +133,7 @@ class Notifier:
     def client(self) -> httpx.AsyncClient:
         if self._client is None:
             self._client = httpx.AsyncClient(
-                timeout=self.settings.notify_timeout,
+                timeout=self.settings.delivery.notify_timeout,
                 limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
                 follow_redirects=False,
             )
@@ -324,7 +325,7 @@ class Notifier:
                 deliverer.task.cancel()
         tasks = [d.task for d in deliverers if d.task is not None]
         if tasks:
-            done, still = await asyncio.wait(tasks, timeout=self.settings.notify_timeout + 5.0)
+            done, still = await asyncio.wait(tasks, timeout=self.settings.delivery.notify_timeout + 5.0)
             for task in still:
                 task.cancel()
         self._queued.clear()
@@ -334,7 +335,7 @@ class Notifier:
     async def _sweeper(self) -> None:
         """(Re)start pending deliveries: after recovery, after a rebalance, after a restart."""
         while not self.app.should_stop:
-            await asyncio.sleep(self.settings.notifier_sweep_interval)
+            await asyncio.sleep(self.settings.delivery.notifier_sweep_interval)
             if self._is_ready():
                 try:
                     await self._sweep()
@@ -363,7 +364,7 @@ class Notifier:
 
     async def _digest_clock(self) -> None:
         """At every period boundary, gather each digest company's pending matches into one notification."""
-        period, offset = self.settings.digest_period, self.settings.digest_offset
+        period, offset = self.settings.delivery.digest_period, self.settings.delivery.digest_offset
         while not self.app.should_stop:
             await asyncio.sleep(period - ((time.time() - offset) % period) + 0.001)
             while not self._is_ready() and not self.app.should_stop:
@@ -434,7 +435,7 @@ class Notifier:
         )
         body = notification.model_dump_json().encode("utf-8")
         error = ""
-        for attempt in range(1, s.notify_attempts + 1):
+        for attempt in range(1, s.delivery.notify_attempts + 1):
             if deliverer.stopping:
                 return  # revoked or stopping: stays pending, the (new) owner sends it
             if attempt > 1:
@@ -452,10 +453,10 @@ class Notifier:
             finally:
                 deliverer.busy = False
             log.info("attempt %d of %s to %s failed: %s", attempt, job.notification_id, job.company_id, error)
-            if attempt < s.notify_attempts:
+            if attempt < s.delivery.notify_attempts:
                 if deliverer.stopping:
                     return
-                await asyncio.sleep(min(s.notify_base_delay * 2 ** (attempt - 1), s.notify_max_delay))
+                await asyncio.sleep(min(s.delivery.notify_base_delay * 2 ** (attempt - 1), s.delivery.notify_max_delay))
         deliverer.busy = True  # the dead letter and its record belong together
         try:
             letter = NotificationDeadLetter(
@@ -464,24 +465,24 @@ class Notifier:
                 company_id=job.company_id,
                 url=subscription["url"],
                 match_ids=list(live),
-                attempts=s.notify_attempts,
+                attempts=s.delivery.notify_attempts,
                 last_error=error,
                 failed_at=datetime.now(timezone.utc),
                 notification=notification,
             )
             sent = await self.dead_letters.send(key=job.company_id.encode(), value=letter.model_dump_json().encode("utf-8"))
             await sent
-            await self._write(job.partition, {m: _settled(e, DEAD, attempts=s.notify_attempts) for m, e in live.items()})
+            await self._write(job.partition, {m: _settled(e, DEAD, attempts=s.delivery.notify_attempts) for m, e in live.items()})
             self.metrics.dead.labels(job.kind).inc()
             log.warning("gave up %s %s to %s after %d attempts: %s", job.kind, job.notification_id, job.company_id,
-                        s.notify_attempts, error)
+                        s.delivery.notify_attempts, error)
         finally:
             deliverer.busy = False
 
     async def _post(self, subscription: dict, body: bytes, job: Job) -> tuple[bool, str]:
         headers = signed_headers(subscription["secret"], body, job.notification_id, job.kind)
         try:
-            async with asyncio.timeout(self.settings.notify_timeout):
+            async with asyncio.timeout(self.settings.delivery.notify_timeout):
                 response = await self.client.post(subscription["url"], content=body, headers=headers)
         except (httpx.HTTPError, TimeoutError) as error:
             return False, f"{type(error).__name__}: {error}".rstrip(": ")
@@ -501,21 +502,21 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def notifier_partitions(settings: NotifierSettings) -> int:
+def notifier_partitions(settings: Settings) -> int:
     """`matches`, `subscriptions` and `companies` must be co-partitioned: same partition count."""
     from services.delivery.subscriptions import partition_counts
 
-    topics = [settings.topic_matches, settings.topic_subscriptions, settings.topic_companies]
+    topics = [settings.topic_matches, settings.delivery.topic_subscriptions, settings.topic_companies]
     counts = partition_counts(settings, topics)
     if len(set(counts.values())) != 1 or set(counts) != set(topics):
-        raise RuntimeError(
+        raise ConfigurationError(
             "the notifier needs matches, subscriptions and companies with the same number of partitions "
             f"(all keyed by company_id), found {counts}"
         )
     return counts[settings.topic_matches]
 
 
-def run_notifier(settings: NotifierSettings) -> None:
+def run_notifier(settings: Settings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
     from services.delivery.subscriptions import ensure_notifier_topics, ensure_topic
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import secrets
 
 from kafka import KafkaAdminClient, KafkaProducer
+from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
 from services.bearer import hash_token
-from services.delivery.settings import NotifierSettings
+from services.errors import InvalidInputError
 from services.kafka.topics import create_missing, ensure_topics, topic_spec
+from services.settings import Settings
 
 TOKEN_PREFIX = "mmi_"
 
@@ -23,26 +25,26 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def notifier_topic_specs(settings: NotifierSettings) -> dict[str, dict]:
+def notifier_topic_specs(settings: Settings) -> dict[str, dict]:
     return {
         # same partition count and key (company_id) as `matches`: co-partitioned for the notifier
-        settings.topic_subscriptions: topic_spec(settings, settings.partitions, compact=True),
-        settings.topic_inbox_tokens: topic_spec(settings, 1, compact=True),
-        settings.topic_notification_dead_letters: topic_spec(settings, 1),
+        settings.delivery.topic_subscriptions: topic_spec(settings, settings.partitions, compact=True),
+        settings.delivery.topic_inbox_tokens: topic_spec(settings, 1, compact=True),
+        settings.delivery.topic_notification_dead_letters: topic_spec(settings, 1),
     }
 
 
-def ensure_notifier_topics(settings: NotifierSettings) -> None:
+def ensure_notifier_topics(settings: Settings) -> None:
     """The project's topics plus subscriptions, inbox-tokens and notification-dead-letters (idempotent)."""
     ensure_topics(settings)
     create_missing(settings, notifier_topic_specs(settings))
 
 
-def ensure_topic(settings: NotifierSettings, name: str, partitions: int) -> None:
+def ensure_topic(settings: Settings, name: str, partitions: int) -> None:
     create_missing(settings, {name: topic_spec(settings, partitions)})
 
 
-def partition_counts(settings: NotifierSettings, topics: list[str]) -> dict[str, int]:
+def partition_counts(settings: Settings, topics: list[str]) -> dict[str, int]:
     admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")
     try:
         return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(topics)}
@@ -51,7 +53,7 @@ def partition_counts(settings: NotifierSettings, topics: list[str]) -> dict[str,
 
 
 class _Sender:
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", client_id="matchmaker-cli")
 
@@ -69,26 +71,29 @@ class _Sender:
         self.close()
 
 
-def publish_subscription(settings: NotifierSettings, subscription: Subscription) -> None:
+def publish_subscription(settings: Settings, subscription: Subscription) -> None:
     subscription = Subscription.model_validate(subscription.model_dump())
     with _Sender(settings) as sender:
-        sender.send(settings.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
+        sender.send(settings.delivery.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
 
 
-def unsubscribe(settings: NotifierSettings, company_id: str) -> None:
+def unsubscribe(settings: Settings, company_id: str) -> None:
     with _Sender(settings) as sender:
-        sender.send(settings.topic_subscriptions, company_id, None)
+        sender.send(settings.delivery.topic_subscriptions, company_id, None)
 
 
-def issue_token(settings: NotifierSettings, company_id: str) -> str:
+def issue_token(settings: Settings, company_id: str) -> str:
     """A new inbox token for the company (it replaces the previous one). Returns the token: shown once."""
     token = new_token()
-    record = InboxToken(company_id=company_id, token_sha256=hash_token(token))
+    try:
+        record = InboxToken(company_id=company_id, token_sha256=hash_token(token))
+    except ValidationError as error:  # e.g. a company id with spaces
+        raise InvalidInputError(str(error)) from error
     with _Sender(settings) as sender:
-        sender.send(settings.topic_inbox_tokens, record.company_id, record.model_dump_json().encode("utf-8"))
+        sender.send(settings.delivery.topic_inbox_tokens, record.company_id, record.model_dump_json().encode("utf-8"))
     return token
 
 
-def revoke_token(settings: NotifierSettings, company_id: str) -> None:
+def revoke_token(settings: Settings, company_id: str) -> None:
     with _Sender(settings) as sender:
-        sender.send(settings.topic_inbox_tokens, company_id, None)
+        sender.send(settings.delivery.topic_inbox_tokens, company_id, None)

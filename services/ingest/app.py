@@ -24,20 +24,18 @@ import sys
 import threading
 import uuid
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Annotated, Any, Callable, Literal
 
 from fastapi import Body, Depends, FastAPI, Header, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.exception_handlers import http_exception_handler
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_core import PydanticSerializationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import Challenge, CompanyProfile
@@ -46,33 +44,21 @@ from services.ingest.idempotency import IdempotencyStore, fingerprint
 from services.ingest.versions import Entry, TopicFollower, VersionView
 from services.ingest.tokens import Principal, TokenStore
 from services.logs import configure_logging
+from services.errors import (
+    BrokerError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    MatchmakerError,
+    NotFoundError,
+    NotReadyError,
+)
 from services.settings import PROJECT_ROOT, Settings
 
 log = logging.getLogger("matchmaker.api")
 
 OPENAPI_PATH = PROJECT_ROOT / "schemas" / "openapi.json"
 CITY_CODES = {"Helsinki": "hel", "Espoo": "esp", "Tampere": "tre", "Vantaa": "van", "Oulu": "oul", "Turku": "tku"}
-
-
-class ApiSettings(BaseSettings):
-    """The API's own settings (prefix MATCHMAKER_API_); Kafka and topics come from services.settings."""
-
-    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_API_", extra="ignore")
-
-    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 for all).")
-    port: int = Field(default=8080, ge=1, le=65535)
-    max_body_bytes: int = Field(default=65_536, ge=1, description="Larger request bodies get 413.")
-    tokens_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-tokens.json.")
-    idempotency_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-idempotency.sqlite3.")
-    idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0, description="How long Idempotency-Key answers are kept.")
-    publish_timeout: float = Field(default=15.0, gt=0, description="Seconds to wait for the broker's acknowledgement.")
-    startup_timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for the version view at startup.")
-
-    def tokens_path(self, settings: Settings) -> Path:
-        return self.tokens_file or settings.home / "api-tokens.json"
-
-    def idempotency_path(self, settings: Settings) -> Path:
-        return self.idempotency_file or settings.home / "api-idempotency.sqlite3"
 
 
 # -- request and response bodies ----------------------------------------------------------------
@@ -127,24 +113,16 @@ ACCEPTED_DOC = {"description": "Published and acknowledged by all in-sync replic
 # -- the service behind the routes (blocking: called from the threadpool) -----------------------
 
 
-def _conflict(detail: str) -> HTTPException:
-    return HTTPException(409, detail)
-
-
-def _forbidden(detail: str) -> HTTPException:
-    return HTTPException(403, detail)
-
-
-def _field_error(loc: tuple, msg: str, value: Any) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error", "loc": loc, "msg": msg, "input": value}])
+def _field_error(loc: tuple, msg: str, value: Any) -> InvalidInputError:
+    return InvalidInputError(msg, errors=[{"type": "value_error", "loc": loc, "msg": msg, "input": value}])
 
 
 class Ingest:
-    def __init__(self, settings: Settings, api: ApiSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.api = api
-        self.tokens = TokenStore(api.tokens_path(settings))
-        self.idempotency = IdempotencyStore(api.idempotency_path(settings), api.idempotency_ttl_seconds)
+        self.api = api = settings.api
+        self.tokens = TokenStore(api.tokens_path(settings.home))
+        self.idempotency = IdempotencyStore(api.idempotency_path(settings.home), api.idempotency_ttl_seconds)
         self.view = VersionView()
         self.follower: TopicFollower | None = None
         self.producer = None
@@ -183,7 +161,7 @@ class Ingest:
     def write(self, principal: Principal, idempotency_key: str | None, method: str, path: str, body: bytes,
               action: Callable[[], tuple[int, Accepted]]) -> JSONResponse:
         if not self.ready:
-            raise HTTPException(503, "the API is starting: reading the current versions from Kafka", headers={"Retry-After": "5"})
+            raise NotReadyError("the API is starting: reading the current versions from Kafka")
         if idempotency_key is None:
             status, accepted = action()
             return JSONResponse(accepted.model_dump(mode="json"), status)
@@ -195,7 +173,7 @@ class Ingest:
             raise _field_error(("header", "Idempotency-Key"), "this Idempotency-Key was used for a different request",
                                idempotency_key)
         if begin.outcome == "in_progress":
-            raise _conflict("a request with this Idempotency-Key is still being processed; retry later")
+            raise ConflictError("a request with this Idempotency-Key is still being processed; retry later")
         try:
             status, accepted = action()
         except BaseException:
@@ -215,8 +193,7 @@ class Ingest:
             )
         except KafkaError as error:
             log.warning("publish of %s %s failed: %r", kind, key, error)
-            raise HTTPException(503, f"the broker did not acknowledge the event ({type(error).__name__}); retry",
-                                headers={"Retry-After": "5"}) from error
+            raise BrokerError(f"the broker did not acknowledge the event ({type(error).__name__}); retry") from error
 
     @staticmethod
     def _encode(event: Challenge | CompanyProfile) -> bytes:
@@ -231,7 +208,7 @@ class Ingest:
         if requested is None:
             return (current or 0) + 1
         if current is not None and requested <= current:
-            raise _conflict(f"version {requested} of {kind} {key!r} is not newer than its current version {current}")
+            raise ConflictError(f"version {requested} of {kind} {key!r} is not newer than its current version {current}")
         return requested
 
     def _accepted(self, kind: str, key: str, version: int | None, metadata, status: int = 202,
@@ -243,7 +220,7 @@ class Ingest:
     @staticmethod
     def _city_of(principal: Principal) -> str:
         if principal.city is None:
-            raise _forbidden(f"a token of {principal.describe()} may not publish challenges")
+            raise ForbiddenError(f"a token of {principal.describe()} may not publish challenges")
         return principal.city
 
     def _publish_challenge(self, challenge_id: str, request: ChallengeRequest, entry: Entry | None) -> tuple[int, Accepted]:
@@ -251,7 +228,7 @@ class Ingest:
         try:
             event = Challenge.model_validate({**request.model_dump(), "challenge_id": challenge_id, "version": version})
         except ValidationError as error:
-            raise RequestValidationError(error.errors(include_url=False)) from error
+            raise InvalidInputError(str(error), errors=error.errors(include_url=False)) from error
         metadata = self._send("challenge", challenge_id, self._encode(event))
         self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset)
         return self._accepted("challenge", challenge_id, version, metadata)
@@ -259,12 +236,12 @@ class Ingest:
     def create_challenge(self, principal: Principal, request: ChallengeRequest) -> tuple[int, Accepted]:
         city = self._city_of(principal)
         if request.city != city:
-            raise _forbidden(f"a token of {principal.describe()} may not publish a challenge of {request.city}")
+            raise ForbiddenError(f"a token of {principal.describe()} may not publish a challenge of {request.city}")
         challenge_id = request.challenge_id or f"ch-{CITY_CODES[city]}-{uuid.uuid4().hex[:12]}"
         with self._lock("challenge", challenge_id):
             entry = self.view.get("challenge", challenge_id)
             if entry is not None and not entry.deleted:
-                raise _conflict(f"challenge {challenge_id!r} already exists (version {entry.version}): "
+                raise ConflictError(f"challenge {challenge_id!r} already exists (version {entry.version}): "
                                 f"use PUT /v1/challenges/{challenge_id}")
             return self._publish_challenge(challenge_id, request, entry)
 
@@ -274,11 +251,11 @@ class Ingest:
             raise _field_error(("body", "challenge_id"), f"must equal the id in the path ({challenge_id})",
                                request.challenge_id)
         if request.city != city:
-            raise _forbidden(f"a token of {principal.describe()} may not publish a challenge of {request.city}")
+            raise ForbiddenError(f"a token of {principal.describe()} may not publish a challenge of {request.city}")
         with self._lock("challenge", challenge_id):
             entry = self.view.get("challenge", challenge_id)
             if entry is not None and entry.challenge is not None and not entry.deleted and entry.challenge.city != city:
-                raise _forbidden(f"challenge {challenge_id!r} belongs to {entry.challenge.city}")
+                raise ForbiddenError(f"challenge {challenge_id!r} belongs to {entry.challenge.city}")
             return self._publish_challenge(challenge_id, request, entry)
 
     def close_challenge(self, principal: Principal, challenge_id: str) -> tuple[int, Accepted]:
@@ -286,10 +263,10 @@ class Ingest:
         with self._lock("challenge", challenge_id):
             entry = self.view.get("challenge", challenge_id)
             if entry is None or entry.deleted or entry.challenge is None:
-                raise HTTPException(404, f"no challenge {challenge_id!r}")
+                raise NotFoundError(f"no challenge {challenge_id!r}")
             current = entry.challenge
             if current.city != city:
-                raise _forbidden(f"challenge {challenge_id!r} belongs to {current.city}")
+                raise ForbiddenError(f"challenge {challenge_id!r} belongs to {current.city}")
             if current.status == "closed":
                 return 200, Accepted(kind="challenge", key=challenge_id, version=entry.version, published=False,
                                      topic=self.topics["challenge"], partition=entry.partition, offset=entry.offset)
@@ -302,7 +279,7 @@ class Ingest:
     @staticmethod
     def _own_company(principal: Principal, company_id: str) -> None:
         if principal.company_id != company_id:
-            raise _forbidden(f"a token of {principal.describe()} may not write company {company_id!r}")
+            raise ForbiddenError(f"a token of {principal.describe()} may not write company {company_id!r}")
 
     def put_company(self, principal: Principal, company_id: str, request: CompanyProfileRequest) -> tuple[int, Accepted]:
         self._own_company(principal, company_id)
@@ -314,7 +291,7 @@ class Ingest:
             try:
                 event = CompanyProfile.model_validate({**request.model_dump(), "company_id": company_id, "version": version})
             except ValidationError as error:
-                raise RequestValidationError(error.errors(include_url=False)) from error
+                raise InvalidInputError(str(error), errors=error.errors(include_url=False)) from error
             metadata = self._send("company", company_id, self._encode(event))
             self.view.apply("company", company_id, event, metadata.partition, metadata.offset)
             return self._accepted("company", company_id, version, metadata)
@@ -410,6 +387,21 @@ def _unparseable(body: bytes) -> str | None:
     return None
 
 
+ERROR_STATUS: dict[type[MatchmakerError], int] = {
+    InvalidInputError: 422, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, NotReadyError: 503, BrokerError: 503,
+}
+
+
+async def _domain_error(request: Request, error: MatchmakerError) -> Response:
+    """The one mapping from the service's errors to HTTP: 422 bodies as FastAPI's, 503 with Retry-After."""
+    if isinstance(error, InvalidInputError):
+        errors = error.errors or [{"type": "value_error", "loc": ("body",), "msg": str(error), "input": None}]
+        return await request_validation_exception_handler(request, RequestValidationError(errors))
+    status = next((code for kind, code in ERROR_STATUS.items() if isinstance(error, kind)), 500)
+    headers = {"Retry-After": "5"} if status == 503 else None
+    return JSONResponse({"detail": str(error)}, status, headers=headers)
+
+
 async def _method_not_allowed(request: Request, error: StarletteHTTPException) -> Response:
     """405 with an Allow header listing every method of the path (Starlette lists only the first route's)."""
     if error.status_code != 405:
@@ -460,13 +452,12 @@ ChallengeId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, p
 CompanyId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="company_id")]
 
 
-def create_app(settings: Settings | None = None, api: ApiSettings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
-    api = api or ApiSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        ingest = Ingest(settings, api)
+        ingest = Ingest(settings)
         app.state.ingest = ingest
         await run_in_threadpool(ingest.start)
         try:
@@ -483,8 +474,9 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
         "city's challenges, a company's token only its own profile.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodyLimit, max_bytes=api.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
     app.add_exception_handler(StarletteHTTPException, _method_not_allowed)
+    app.add_exception_handler(MatchmakerError, _domain_error)
 
     async def run(request: Request, principal: Principal, key: str | None, action: Callable[[Ingest], tuple[int, Accepted]]):
         ingest: Ingest = request.app.state.ingest
@@ -542,18 +534,19 @@ def create_app(settings: Settings | None = None, api: ApiSettings | None = None)
 
 def render_openapi() -> str:
     """The OpenAPI document, independent of the environment (nothing from settings is in it)."""
-    return json.dumps(create_app(Settings(), ApiSettings()).openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    return json.dumps(create_app(Settings()).openapi(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
 
 
-def serve(settings: Settings, api: ApiSettings) -> None:
+def serve(settings: Settings) -> None:
     import uvicorn
 
+    api = settings.api
     banner = f"matchmaker ingest API on http://{api.host}:{api.port} (Kafka {settings.bootstrap_servers})"
     if settings.log_format == "json":  # a json-format process writes nothing but log records
         log.info(banner)
     else:
         print(banner, file=sys.stderr, flush=True)
-    uvicorn.run(create_app(settings, api), host=api.host, port=api.port, log_level=settings.log_level.lower(),
+    uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level=settings.log_level.lower(),
                 server_header=False, timeout_graceful_shutdown=10, log_config=None)  # log through services.logs
 
 
@@ -573,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     settings = Settings()
     configure_logging(settings.log_level, settings.log_format)
-    serve(settings, ApiSettings())
+    serve(settings)
     return 0
 
 

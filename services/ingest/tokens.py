@@ -28,6 +28,7 @@ from typing import Iterator
 from schemas import City
 from schemas.events import is_identifier
 from services.bearer import hash_token
+from services.errors import InvalidInputError
 
 TOKEN_PREFIX = "mmt_"
 _TOKEN_RE = re.compile(r"^(mmt_[0-9a-f]{8})\.([A-Za-z0-9_-]{20,128})$")
@@ -74,7 +75,7 @@ class TokenRecord:
 def canonical_city(name: str) -> str:
     city = CITIES.get(name.strip().lower())
     if city is None:
-        raise ValueError(f"unknown city {name!r}: use one of {', '.join(CITIES.values())}")
+        raise InvalidInputError(f"unknown city {name!r}: use one of {', '.join(CITIES.values())}")
     return city
 
 
@@ -147,11 +148,11 @@ class TokenStore:
     def issue(self, city: str | None = None, company_id: str | None = None, label: str = "") -> tuple[str, TokenRecord]:
         """Create a token for one city or one company. Returns (token, record); the token is not stored."""
         if (city is None) == (company_id is None):
-            raise ValueError("a token is for exactly one publisher: give a city or a company id")
+            raise InvalidInputError("a token is for exactly one publisher: give a city or a company id")
         if city is not None:
             city = canonical_city(city)
         if company_id is not None and not is_identifier(company_id):
-            raise ValueError(f"invalid company id {company_id!r}")
+            raise InvalidInputError(f"invalid company id {company_id!r}")
         with self._locked() as data:
             token_id = TOKEN_PREFIX + secrets.token_hex(4)
             while token_id in data["tokens"]:

@@ -18,16 +18,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.errors import BrokerError
 from services.settings import Settings
 
 BROKER_FILES = Path(__file__).resolve().parent / "broker"  # package data: real files, as mvn and java need
 POM = BROKER_FILES / "pom.xml"
 LOG4J_CONFIG = BROKER_FILES / "log4j2.properties"
 MIN_JAVA = 17
-
-
-class BrokerError(RuntimeError):
-    """A one-line, actionable reason the local broker cannot run."""
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,7 @@ from kafka.errors import MessageSizeTooLargeError
 
 from schemas import Challenge, CompanyProfile
 from services.datasets import load_jsonl
-
-
-class MessageTooLarge(ValueError):
-    """An event too large for Kafka: refused before it leaves this process."""
+from services.errors import InvalidInputError, MessageTooLarge
 
 
 class Publisher:
@@ -92,13 +89,17 @@ class Publisher:
 def publish_file(publisher: Publisher, kind: str, path: str | Path) -> int:
     """Validate every line of a JSONL file first, then publish them all. Returns the count."""
     if kind == "challenges":
-        items: Iterable = load_jsonl(path, Challenge)
+        model: type[Challenge | CompanyProfile] = Challenge
         send = publisher.publish_challenge
     elif kind == "companies":
-        items = load_jsonl(path, CompanyProfile)
+        model = CompanyProfile
         send = publisher.publish_company
     else:
-        raise ValueError(f"unknown kind {kind!r}: use challenges or companies")
+        raise InvalidInputError(f"unknown kind {kind!r}: use challenges or companies")
+    try:
+        items: Iterable = load_jsonl(path, model)
+    except ValueError as error:  # a bad line, named with its file and number
+        raise InvalidInputError(str(error)) from error
     for item in items:
         send(item)
     return publisher.flush()

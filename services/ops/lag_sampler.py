@@ -36,7 +36,7 @@ log = logging.getLogger("matchmaker.lag")
 
 def system_groups(settings: Settings, extra: list[str] | None = None) -> list[str]:
     """The worker group, the notifier group, then any others, without duplicates."""
-    groups = [settings.app_id, f"{settings.app_id}-notifier", *(extra or [])]
+    groups = [settings.app_id, settings.notifier_app_id, *(extra or [])]
     return list(dict.fromkeys(groups))
 
 

@@ -20,7 +20,7 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -28,8 +28,6 @@ from fastapi.staticfiles import StaticFiles
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from services.ops.lag import STATUS_CODES, Status
 from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
@@ -37,40 +35,6 @@ from services.settings import Settings
 
 log = logging.getLogger("matchmaker.monitor")
 STATIC = Path(__file__).resolve().parent / "monitor_static"
-
-
-class MonitorSettings(BaseSettings):
-    """The monitor's own settings (prefix MATCHMAKER_MONITOR_); Kafka and topics come from services.settings."""
-
-    model_config = SettingsConfigDict(env_prefix="MATCHMAKER_MONITOR_", extra="ignore")
-
-    host: str = Field(default="127.0.0.1", description="Interface to listen on (0.0.0.0 in a container).")
-    port: int = Field(default=9308, ge=1, le=65535)
-    interval: float = Field(default=10.0, gt=0, description="Seconds between two samples of the groups' offsets.")
-    window: int = Field(default=10, ge=2, description="Samples in the sliding window the status rules look at.")
-    history_seconds: float = Field(default=3600.0, gt=0, description="How much lag history the page charts.")
-    groups: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="More consumer groups to watch, comma-separated (worker and notifier always)."
-    )
-    latest: int = Field(default=8, ge=0, description="How many latest matches and dead letters the page lists.")
-    worker_metrics_urls: Annotated[list[str], NoDecode] = Field(
-        default_factory=list, description="Comma-separated worker /metrics URLs whose pipeline counters the page sums."
-    )
-    ready_after_failures: int = Field(default=3, ge=1, description="Consecutive failed samples before /readyz says 503.")
-
-    @field_validator("groups", "worker_metrics_urls", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = value.strip()
-            if value.startswith("["):
-                return json.loads(value)
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @property
-    def history_size(self) -> int:
-        return max(2, int(self.history_seconds / self.interval) + 1)
 
 
 # -- the sampling thread ------------------------------------------------------------------------
@@ -148,8 +112,9 @@ class TopicTail:
 class MonitorState:
     """Everything the endpoints serve, refreshed by one background thread."""
 
-    def __init__(self, settings: Settings, monitor: MonitorSettings) -> None:
-        self.settings, self.monitor = settings, monitor
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.monitor = monitor = settings.monitor
         self.groups = system_groups(settings, monitor.groups)
         self.tracker = LagTracker(LagSampler(settings, self.groups), window_size=monitor.window, interval=monitor.interval)
         self.dead_letters = TopicTail(settings, settings.topic_dead_letters, monitor.latest)
@@ -387,10 +352,10 @@ class LagCollector:
 # -- the app ------------------------------------------------------------------------------------
 
 
-def create_app(settings: Settings, monitor: MonitorSettings, start: bool = True) -> FastAPI:
+def create_app(settings: Settings, start: bool = True) -> FastAPI:
     from contextlib import asynccontextmanager
 
-    state = MonitorState(settings, monitor)
+    state = MonitorState(settings)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(LagCollector(state))
     registry.register(state.polls)
@@ -434,14 +399,15 @@ def create_app(settings: Settings, monitor: MonitorSettings, start: bool = True)
     return app
 
 
-def serve(settings: Settings, monitor: MonitorSettings) -> None:
+def serve(settings: Settings) -> None:
     import uvicorn
 
+    monitor = settings.monitor
     banner = (f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
               f"broker {settings.bootstrap_servers})")
     if settings.log_format == "json":  # a json-format process writes nothing but log records
         log.info(banner)
     else:
         print(banner, flush=True)
-    uvicorn.run(create_app(settings, monitor), host=monitor.host, port=monitor.port, log_level="warning",
+    uvicorn.run(create_app(settings), host=monitor.host, port=monitor.port, log_level="warning",
                 log_config=None)  # log through services.logs

@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
 from kafka.errors import KafkaConnectionError, KafkaError
 
+from services.errors import StalledError
 from services.settings import Settings
 
 
@@ -78,10 +79,10 @@ def wait_until_drained(
                 return rows
             previous = rows if drained else None
             if not alive():
-                raise RuntimeError(f"the consumer of group {group!r} exited; see its log")
+                raise StalledError(f"the consumer of group {group!r} exited; see its log")
             if time.monotonic() > deadline:
                 behind = ", ".join(f"{r.topic}[{r.partition}] lag {r.lag}" for r in rows if r.lag)
-                raise TimeoutError(f"group {group!r} still behind after {timeout:.0f}s: {behind}")
+                raise StalledError(f"group {group!r} still behind after {timeout:.0f}s: {behind}")
             time.sleep(settle if drained else 0.5)
     finally:
         admin.close()

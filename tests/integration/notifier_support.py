@@ -13,7 +13,6 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from schemas import Challenge, MatchResult
 from services.cli.demo import stop_process
-from services.delivery.settings import NotifierSettings, notifier_settings
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from services.delivery.subscriptions import ensure_notifier_topics
@@ -22,7 +21,8 @@ from tests.integration.conftest import ARTIFACTS, free_port, make_namespace
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def make_notifier_namespace(base: Settings, **overrides: object) -> NotifierSettings:
+def make_notifier_namespace(base: Settings, **overrides: object) -> Settings:
+    """A namespace whose delivery section has its own topics and quick retries, digests and sweeps."""
     namespace = make_namespace(base)
     prefix = namespace.app_id
     fields = {
@@ -38,7 +38,7 @@ def make_notifier_namespace(base: Settings, **overrides: object) -> NotifierSett
         "inbox_port": free_port(),
         **overrides,
     }
-    settings = notifier_settings(namespace, **fields)
+    settings = namespace.model_copy(update={"delivery": namespace.delivery.model_copy(update=fields)})
     ensure_notifier_topics(settings)
     return settings
 
@@ -46,8 +46,9 @@ def make_notifier_namespace(base: Settings, **overrides: object) -> NotifierSett
 class NotifierProcess:
     """A real `matchmaker notifier` process."""
 
-    def __init__(self, settings: NotifierSettings, name: str = "notifier") -> None:
-        self.settings = settings.model_copy(update={"notifier_web_port": free_port()})
+    def __init__(self, settings: Settings, name: str = "notifier") -> None:
+        delivery = settings.delivery.model_copy(update={"notifier_web_port": free_port()})
+        self.settings = settings.model_copy(update={"delivery": delivery})
         self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
@@ -64,15 +65,15 @@ class NotifierProcess:
     def metrics(self) -> str:
         import httpx
 
-        return httpx.get(f"http://127.0.0.1:{self.settings.notifier_web_port}/metrics", timeout=5).text
+        return httpx.get(f"http://127.0.0.1:{self.settings.delivery.notifier_web_port}/metrics", timeout=5).text
 
     def stop(self) -> None:
         stop_process(self.process)
 
 
-def wait_notifier_drained(settings: NotifierSettings, timeout: float = 90.0, alive=lambda: True) -> None:
+def wait_notifier_drained(settings: Settings, timeout: float = 90.0, alive=lambda: True) -> None:
     """Until the notifier group has committed everything on its source topics (twice, 1.5 s apart)."""
-    topics = [settings.topic_matches, settings.topic_subscriptions, settings.topic_companies,
+    topics = [settings.topic_matches, settings.delivery.topic_subscriptions, settings.topic_companies,
               settings.topic_challenges, settings.notifier_control_topic]
     wait_until_drained(settings, timeout=timeout, alive=alive, group=settings.notifier_app_id, topics=topics)
 
@@ -88,7 +89,7 @@ def wait_until(predicate, timeout: float, interval: float = 0.1) -> bool:
 class Events:
     """kafka-python producer for MatchResults, challenges and companies (acks=all, each send awaited)."""
 
-    def __init__(self, settings: NotifierSettings) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
 
@@ -122,7 +123,7 @@ class Events:
         self.producer.close()
 
 
-def read_topic(settings: NotifierSettings, topic: str, timeout_ms: int = 2000) -> list[dict]:
+def read_topic(settings: Settings, topic: str, timeout_ms: int = 2000) -> list[dict]:
     consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, consumer_timeout_ms=timeout_ms,
                              enable_auto_commit=False, group_id=None)
     try:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from services.kafka.publisher import MessageTooLarge
+from services.errors import MessageTooLarge
 
 from .helpers import all_matches, challenge, company, dead_letters, metric, publisher_for, scrape
 

@@ -6,7 +6,8 @@ import socket
 
 import pytest
 
-from services.kafka.local import BrokerError, LocalBroker
+from services.errors import BrokerError
+from services.kafka.local import LocalBroker
 from services.settings import Settings
 
 from .conftest import free_port

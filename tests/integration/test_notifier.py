@@ -59,7 +59,7 @@ def notifiers(settings):
 @pytest.fixture(scope="module", autouse=True)
 def summary(settings):
     yield
-    letters = read_topic(settings, settings.topic_notification_dead_letters)
+    letters = read_topic(settings, settings.delivery.topic_notification_dead_letters)
     per_receiver = {name: r.stats() for name, r in RECEIVERS.items()}
     totals = {k: sum(s[k] for s in per_receiver.values()) for k in ("requests", "delivered", "failed_attempts", "duplicates")}
     report = {"totals": {**totals, "dead_lettered": len(letters)}, "receivers": per_receiver}
@@ -140,22 +140,22 @@ def test_dead_webhook_ends_in_dead_letters_and_blocks_nobody(settings, events, n
     assert fast.delivered[0].key == delivered.match_id
 
     def dead_lettered():
-        return [r for r in read_topic(settings, settings.topic_notification_dead_letters, 500)
+        return [r for r in read_topic(settings, settings.delivery.topic_notification_dead_letters, 500)
                 if r["notification_id"] == lost.match_id]
 
     assert wait_until(dead_lettered, 30, interval=0.5)
     letter = dead_lettered()[0]
-    assert letter["company_id"] == "co-dead" and letter["attempts"] == settings.notify_attempts
+    assert letter["company_id"] == "co-dead" and letter["attempts"] == settings.delivery.notify_attempts
     assert letter["match_ids"] == [lost.match_id] and "secret" not in json.dumps(letter)
     assert "Timeout" in letter["last_error"]
-    assert len(dead.requests) == settings.notify_attempts
+    assert len(dead.requests) == settings.delivery.notify_attempts
     assert not dead.delivered
 
 
 def test_digest_gathers_the_period_and_leaves_out_closed_challenges(settings, events, notifiers):
     hook = receiver("digest")
     subscribe(settings, notifiers, "co-digest", hook.url, min_score=0.2, delivery="digest")
-    period = settings.digest_period
+    period = settings.delivery.digest_period
     while not 0.2 < time.time() % period < 0.8:  # start just after a digest boundary
         time.sleep(0.05)
     first = match(events, "co-digest", "ch-d1", 0.5)
@@ -207,7 +207,7 @@ def test_two_notifiers_share_companies_without_duplicates(settings, events, noti
 
 def test_replay_of_matches_from_the_beginning_sends_nothing_new(settings, events, notifiers):
     wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
-    time.sleep(settings.digest_period + 1.0)
+    time.sleep(settings.delivery.digest_period + 1.0)
     before = {name: len(r.requests) for name, r in RECEIVERS.items()}
     while notifiers:
         notifiers.pop().stop()
@@ -220,7 +220,7 @@ def test_replay_of_matches_from_the_beginning_sends_nothing_new(settings, events
         events.send_match(result)
     notifiers.append(NotifierProcess(settings, "notifier-replay"))
     wait_notifier_drained(settings, timeout=120, alive=lambda: notifiers[0].alive)
-    time.sleep(settings.digest_period + 2.0)
+    time.sleep(settings.delivery.digest_period + 2.0)
     after = {name: len(r.requests) for name, r in RECEIVERS.items()}
     assert after == before
     fresh = match(events, "co-inst", "ch-after-replay", 0.9)  # the restarted notifier does deliver new matches

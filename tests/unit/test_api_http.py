@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from services.ingest.app import ApiSettings, BodyLimit
+from services.ingest.app import BodyLimit
 
 
 def echo_app(limit: int) -> FastAPI:
@@ -66,16 +66,59 @@ def test_api_settings_come_from_their_own_prefix(monkeypatch, tmp_path):
     monkeypatch.setenv("MATCHMAKER_HOME", str(tmp_path))
     from services.settings import Settings
 
-    api = ApiSettings()
+    settings = Settings()
+    api = settings.api
     assert (api.port, api.max_body_bytes, api.idempotency_ttl_seconds) == (9999, 1234, 86_400.0)
-    assert api.tokens_path(Settings()) == tmp_path / "api-tokens.json"
+    assert api.tokens_path(settings.home) == tmp_path / "api-tokens.json"
 
 
 def test_405_lists_every_method_of_the_path():
     from services.ingest.app import create_app
     from services.settings import Settings
 
-    app = create_app(Settings(), ApiSettings())
+    app = create_app(Settings())
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
     response = run(client.patch("/v1/companies/co-1"))
     assert response.status_code == 405 and response.headers["allow"] == "DELETE, PUT"
+
+
+def test_service_errors_map_to_their_status_and_body():
+    """One handler: each domain error of the ingest service becomes the status and body clients rely on."""
+    from services.errors import (
+        BrokerError,
+        ConflictError,
+        ForbiddenError,
+        InvalidInputError,
+        MatchmakerError,
+        NotFoundError,
+        NotReadyError,
+    )
+    from services.ingest.app import _domain_error
+
+    raised = {
+        "conflict": ConflictError("version 1 of challenge 'c' is not newer than its current version 2"),
+        "forbidden": ForbiddenError("a token of city Espoo may not publish challenges"),
+        "missing": NotFoundError("no challenge 'c'"),
+        "starting": NotReadyError("the API is starting: reading the current versions from Kafka"),
+        "broker": BrokerError("the broker did not acknowledge the event (KafkaTimeoutError); retry"),
+        "field": InvalidInputError("must equal the id in the path (c)", errors=[
+            {"type": "value_error", "loc": ("body", "challenge_id"), "msg": "must equal the id in the path (c)", "input": "d"}]),
+    }
+    app = FastAPI()
+    app.add_exception_handler(MatchmakerError, _domain_error)
+
+    @app.get("/{name}")
+    async def fail(name: str):
+        raise raised[name]
+
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    expected = {"conflict": 409, "forbidden": 403, "missing": 404, "starting": 503, "broker": 503, "field": 422}
+    for name, status in expected.items():
+        response = run(client.get(f"/{name}"))
+        assert response.status_code == status, name
+        if status == 422:
+            assert response.json() == {"detail": [{"type": "value_error", "loc": ["body", "challenge_id"],
+                                                   "msg": "must equal the id in the path (c)", "input": "d"}]}
+        else:
+            assert response.json() == {"detail": str(raised[name])}
+        assert response.headers.get("retry-after") == ("5" if status == 503 else None)

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 
 from services.ops.lag_sampler import GroupReport, PartitionReport, Report, format_report
-from services.ops.monitor import STATIC, LagCollector, MonitorSettings, MonitorState, create_app
-from services.settings import Settings
+from services.ops.monitor import STATIC, LagCollector, MonitorState, create_app
+from services.settings import MonitorSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,12 +35,12 @@ def test_monitor_settings_from_environment(monkeypatch):
     monkeypatch.setenv("MATCHMAKER_MONITOR_PORT", "9400")
     monkeypatch.setenv("MATCHMAKER_MONITOR_GROUPS", "billing, audit")
     monkeypatch.setenv("MATCHMAKER_MONITOR_WORKER_METRICS_URLS", '["http://w1:6066/metrics"]')
-    monitor = MonitorSettings()
+    monitor = Settings().monitor
     assert monitor.port == 9400 and monitor.groups == ["billing", "audit"]
     assert monitor.worker_metrics_urls == ["http://w1:6066/metrics"]
     assert MonitorSettings(interval=10, history_seconds=3600).history_size == 361
     monkeypatch.delenv("MATCHMAKER_MONITOR_PORT")
-    assert MonitorSettings().port == 9308
+    assert Settings().monitor.port == 9308
 
 
 def exposition(state: MonitorState) -> str:
@@ -50,7 +50,7 @@ def exposition(state: MonitorState) -> str:
 
 
 def test_prometheus_names_are_kafka_lag_exporters():
-    state = MonitorState(Settings(), MonitorSettings())
+    state = MonitorState(Settings())
     assert "kafka_consumergroup_group_lag{" not in exposition(state)  # nothing sampled yet: no series
     state.report, state.last_ok = report(), time.time()
     text = exposition(state)
@@ -71,7 +71,7 @@ def test_prometheus_names_are_kafka_lag_exporters():
 
 
 def test_endpoints_without_a_broker():
-    app = create_app(Settings(), MonitorSettings(), start=False)
+    app = create_app(Settings(), start=False)
     state: MonitorState = app.state.monitor
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
