@@ -12,10 +12,11 @@ from schemas.events import (
 from schemas.ytunnus import validate_business_id
 from schemas.subscriptions import InboxToken, Subscription  # delivery side (notifier, inbox)
 from schemas.notifications import Notification, NotificationDeadLetter
+from schemas.dead_letters import DeadLetter  # the worker's refused input
 
 CONTRACTS = {"challenge": Challenge, "company-profile": CompanyProfile, "match-result": MatchResult}
 CONTRACTS.update({"subscription": Subscription, "inbox-token": InboxToken, "notification": Notification,
-                  "notification-dead-letter": NotificationDeadLetter})
+                  "notification-dead-letter": NotificationDeadLetter, "dead-letter": DeadLetter})
 
 __all__ = [
     "CONTRACTS",
@@ -24,6 +25,7 @@ __all__ = [
     "Challenge",
     "City",
     "CompanyProfile",
+    "DeadLetter",
     "MatchResult",
     "InboxToken",
     "Notification",

@@ -37,30 +37,9 @@ from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
 from services.kafka import codec
 from services.bearer import hash_token
 from services.settings import Settings
+from services.versioning import Closure
 
 log = logging.getLogger("matchmaker.inbox")
-
-
-class EntityStatus:
-    """Open/closed state of a challenge or company; matches of versions <= `upto` of a closure are stale."""
-
-    __slots__ = ("closed", "upto", "version")
-
-    def __init__(self) -> None:
-        self.closed, self.upto, self.version = False, 0, 0
-
-    def apply(self, version: int | None, closed: bool) -> None:
-        if version is not None and version < self.version:
-            return
-        if version is not None:
-            self.version = version
-        if closed:
-            self.closed, self.upto = True, max(self.upto, self.version)
-        else:
-            self.closed = False
-
-    def hides(self, version: int) -> bool:
-        return self.closed or version <= self.upto
 
 
 class InboxView:
@@ -73,8 +52,8 @@ class InboxView:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._matches: dict[str, dict[str, tuple[tuple[float, str], dict]]] = {}
-        self._challenges: dict[str, EntityStatus] = {}
-        self._companies: dict[str, EntityStatus] = {}
+        self._challenges: dict[str, Closure] = {}  # open/closed state: services/versioning.py
+        self._companies: dict[str, Closure] = {}
         self._token_of: dict[str, str] = {}  # company_id -> token sha256
         self._company_of: dict[str, str] = {}  # token sha256 -> company_id
         self._thread = threading.Thread(target=self._run, name="inbox-view", daemon=True)
@@ -130,15 +109,15 @@ class InboxView:
         elif topic == s.topic_challenges:
             decoded = codec.decode("challenge", key, value)
             if isinstance(decoded, codec.Tombstone):
-                self._challenges.setdefault(decoded.key, EntityStatus()).apply(None, True)
+                _close(self._challenges, decoded.key, None, True)
             elif isinstance(decoded, Challenge):
-                self._challenges.setdefault(decoded.challenge_id, EntityStatus()).apply(decoded.version, decoded.status == "closed")
+                _close(self._challenges, decoded.challenge_id, decoded.version, decoded.status == "closed")
         elif topic == s.topic_companies:
             decoded = codec.decode("company", key, value)
             if isinstance(decoded, codec.Tombstone):
-                self._companies.setdefault(decoded.key, EntityStatus()).apply(None, True)
+                _close(self._companies, decoded.key, None, True)
             elif isinstance(decoded, CompanyProfile):
-                self._companies.setdefault(decoded.company_id, EntityStatus()).apply(decoded.version, decoded.status == "withdrawn")
+                _close(self._companies, decoded.company_id, decoded.version, decoded.status == "withdrawn")
         elif topic == s.delivery.topic_inbox_tokens:
             self._apply_token(key, value)
 
@@ -203,6 +182,11 @@ class InboxView:
         with self._lock:
             return {"companies": len(self._matches), "matches": sum(len(m) for m in self._matches.values()),
                     "tokens": len(self._token_of)}
+
+
+def _close(states: dict[str, Closure], key: str, version: int | None, closed: bool) -> None:
+    """Apply one entity event (version None: a tombstone) to its open/closed state."""
+    states[key] = states.get(key, Closure()).apply(version, closed)
 
 
 def encode_cursor(key: tuple[float, str]) -> str:

@@ -28,12 +28,11 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import hashlib
-import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 
 import faust
 import httpx
@@ -44,12 +43,14 @@ from schemas import Challenge, CompanyProfile, MatchResult, Notification, Notifi
 from services.errors import ConfigurationError
 from services.kafka import codec
 from services.kafka.faust_app import make_app, run_faust_worker
+from services.delivery.messages import (
+    BELOW, DEAD, DELIVERED, PENDING, STALE, UNSUBSCRIBED, ChallengeStatus, DeliveryEntry,
+)
 from services.delivery.webhooks import signed_headers
 from services.settings import Settings
+from services.versioning import Closure
 
 log = logging.getLogger("matchmaker.notifier")
-
-PENDING, DELIVERED, DEAD, STALE, UNSUBSCRIBED, BELOW = "pending", "delivered", "dead", "stale", "unsubscribed", "below-min-score"
 
 
 @dataclass
@@ -110,8 +111,8 @@ class Notifier:
         schema = faust.Schema(key_serializer="json", value_serializer="json")
         table = {"default": None, "partitions": self.partitions, "schema": schema}
         self.subscriptions = app.Table("subscriptions", **table)  # company_id → Subscription (json)
-        self.deliveries = app.Table("deliveries", **table)  # match_id → delivery entry
-        self.stale = app.Table("stale", **table)  # "company/<id>" | "challenge/<partition>/<id>" → state
+        self.deliveries = app.Table("deliveries", **table)  # match_id → DeliveryEntry (as a dict)
+        self.stale = app.Table("stale", **table)  # "company/<id>" | "challenge/<partition>/<id>" → Closure (as a dict)
         app.agent(self.matches, name="notify-matches")(self._matches_agent)
         app.agent(self.subscriptions_topic, name="notify-subscriptions")(self._subscriptions_agent)
         app.agent(self.companies_topic, name="notify-companies")(self._companies_agent)
@@ -157,26 +158,26 @@ class Notifier:
         if self.deliveries.get(result.match_id) is not None:
             self.metrics.replays.inc()  # a replay or a duplicate: already decided, never twice
             return
-        entry: dict[str, Any] = {
-            "company_id": result.company_id,
-            "challenge_id": result.challenge_id,
-            "challenge_version": result.challenge_version,
-            "company_version": result.company_version,
-            "score": result.score,
-            "partition": partition,
-            "seen_at": _now(),
-        }
+        entry = DeliveryEntry(
+            company_id=result.company_id,
+            challenge_id=result.challenge_id,
+            challenge_version=result.challenge_version,
+            company_version=result.company_version,
+            score=result.score,
+            partition=partition,
+            seen_at=_now(),
+        )
         subscription = self.subscriptions.get(result.company_id)
         if self._is_stale(entry):
-            entry["state"] = STALE
+            entry = replace(entry, state=STALE)
         elif subscription is None:
-            entry["state"] = UNSUBSCRIBED
+            entry = replace(entry, state=UNSUBSCRIBED)
         elif result.score < subscription["min_score"]:
-            entry["state"] = BELOW
+            entry = replace(entry, state=BELOW)
         else:
-            entry.update(state=PENDING, match=result.model_dump(mode="json"))
-        self.deliveries[result.match_id] = entry
-        if entry["state"] == PENDING and subscription["delivery"] == "instant":
+            entry = replace(entry, state=PENDING, match=result.model_dump(mode="json"))
+        self.deliveries[result.match_id] = entry.to_dict()
+        if entry.pending and subscription["delivery"] == "instant":
             self._enqueue(Job(result.match_id, "match", result.company_id, partition, [result.match_id]))
 
     async def _subscriptions_agent(self, stream: faust.StreamT) -> None:
@@ -206,11 +207,11 @@ class Notifier:
             elif isinstance(decoded, CompanyProfile):
                 key = f"company/{decoded.company_id}"
                 if self._apply_status(key, decoded.version, closed=decoded.status == "withdrawn"):
-                    self._drop_pending(lambda e, cid=decoded.company_id: e["company_id"] == cid, message.partition)
+                    self._drop_pending(lambda e, cid=decoded.company_id: e.company_id == cid, message.partition)
                 continue
             else:
                 continue  # invalid: the worker dead-letters it
-            self._drop_pending(lambda e, cid=decoded.key: e["company_id"] == cid, message.partition)
+            self._drop_pending(lambda e, cid=decoded.key: e.company_id == cid, message.partition)
 
     async def _challenges_agent(self, stream: faust.StreamT) -> None:
         """Challenges are keyed by challenge_id: tell every partition's owner about status changes."""
@@ -218,57 +219,64 @@ class Notifier:
             message = event.message
             decoded = codec.decode("challenge", message.key, message.value)
             if isinstance(decoded, codec.Tombstone):
-                control = {"challenge_id": decoded.key, "version": None, "closed": True}
+                control = ChallengeStatus(decoded.key, None, closed=True)
             elif isinstance(decoded, Challenge):
-                control = {"challenge_id": decoded.challenge_id, "version": decoded.version, "closed": decoded.status == "closed"}
+                control = ChallengeStatus(decoded.challenge_id, decoded.version, closed=decoded.status == "closed")
             else:
                 continue
-            value = json.dumps(control).encode("utf-8")
-            key = control["challenge_id"].encode("utf-8")
+            value = control.to_json()
+            key = control.challenge_id.encode("utf-8")
             pending = [await self.control.send(key=key, value=value, partition=p) for p in range(self.partitions)]
             await asyncio.gather(*pending)
 
     async def _control_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
-            control = json.loads(message.value)
-            partition, challenge_id = message.partition, control["challenge_id"]
-            if self._apply_status(f"challenge/{partition}/{challenge_id}", control["version"], closed=control["closed"]):
-                self._drop_pending(lambda e: e["challenge_id"] == challenge_id, partition)
+            control = ChallengeStatus.from_json(message.value)
+            partition, challenge_id = message.partition, control.challenge_id
+            if self._apply_status(f"challenge/{partition}/{challenge_id}", control.version, closed=control.closed):
+                self._drop_pending(lambda e: e.challenge_id == challenge_id, partition)
 
     def _apply_status(self, key: str, version: int | None, closed: bool) -> bool:
         """Record an entity's open/closed state; True when it is (now) closed. `version` None = tombstone.
 
-        `upto` is the highest version that was closed: matches of versions up to it stay stale even
-        if the entity is re-opened later with a new version (which produces new matches).
+        The rule (services/versioning.py, `Closure`): an older event changes nothing; matches of
+        versions up to the highest closed one stay stale even if the entity is re-opened later.
         """
-        state = self.stale.get(key) or {"closed": False, "upto": 0, "version": 0}
-        if version is not None and version < state["version"]:
+        stored = self.stale.get(key)
+        current = Closure.from_dict(stored)
+        if not current.accepts(version):
             return False  # an older event
-        new_version = state["version"] if version is None else version
-        if closed:
-            state = {"closed": True, "upto": max(state["upto"], new_version), "version": new_version}
-        else:
-            state = {"closed": False, "upto": state["upto"], "version": new_version}
-        if state != self.stale.get(key):
+        state = current.apply(version, closed).to_dict()
+        if state != stored:
             self.stale[key] = state
         return closed
 
-    def _is_stale(self, entry: dict) -> bool:
-        company = self.stale.get(f"company/{entry['company_id']}")
-        if company and (company["closed"] or entry["company_version"] <= company["upto"]):
-            return True
-        challenge = self.stale.get(f"challenge/{entry['partition']}/{entry['challenge_id']}")
-        return bool(challenge and (challenge["closed"] or entry["challenge_version"] <= challenge["upto"]))
+    def _is_stale(self, entry: DeliveryEntry) -> bool:
+        return (self._hides(f"company/{entry.company_id}", entry.company_version)
+                or self._hides(f"challenge/{entry.partition}/{entry.challenge_id}", entry.challenge_version))
 
-    def _drop_pending(self, predicate, partition: int) -> None:
+    def _hides(self, key: str, version: int) -> bool:
+        stored = self.stale.get(key)
+        return bool(stored) and Closure.from_dict(stored).hides(version)
+
+    def _entries(self) -> list[tuple[str, DeliveryEntry]]:
+        """The delivery table's entries (a snapshot: callers change the table while iterating)."""
+        entries = []
+        for match_id, value in list(self.deliveries.items()):
+            entry = DeliveryEntry.from_dict(value)
+            if entry is not None:
+                entries.append((match_id, entry))
+        return entries
+
+    def _drop_pending(self, predicate: Callable[[DeliveryEntry], bool], partition: int) -> None:
         """A closed challenge or withdrawn company: its pending notifications (and digest items) go."""
-        for match_id, entry in list(self.deliveries.items()):
-            if entry and entry["state"] == PENDING and entry["partition"] == partition and predicate(entry):
-                self.deliveries[match_id] = _settled(entry, STALE)
+        for match_id, entry in self._entries():
+            if entry.pending and entry.partition == partition and predicate(entry):
+                self.deliveries[match_id] = entry.settled(STALE, _now()).to_dict()
 
     # -- table writes outside stream context (delivery tasks, clocks) --------------------------------
-    async def _write(self, partition: int, updates: dict[str, dict]) -> None:
+    async def _write(self, partition: int, updates: dict[str, DeliveryEntry]) -> None:
         """Change delivery entries from a delivery task: to the changelog (acks=all), then in memory.
 
         Faust's `table[key] = value` needs the current event to pick the changelog partition; here
@@ -276,7 +284,8 @@ class Notifier:
         through the same producer buffer as the agents' writes, so it keeps their order.
         """
         futures = []
-        for key, value in updates.items():
+        for key, entry in updates.items():
+            value = entry.to_dict()
             futures.append(self.deliveries.send_changelog(partition, key, value))
             self.deliveries.data[key] = value
         await asyncio.gather(*futures)
@@ -345,20 +354,22 @@ class Notifier:
     async def _sweep(self) -> None:
         owned = self._owned_partitions()
         digests: dict[str, list[str]] = {}
-        unsubscribed: dict[int, dict[str, dict]] = {}
-        for match_id, entry in list(self.deliveries.items()):
-            if not entry or entry["state"] != PENDING or entry["partition"] not in owned:
+        unsubscribed: dict[int, dict[str, DeliveryEntry]] = {}
+        firsts: dict[str, DeliveryEntry] = {}
+        for match_id, entry in self._entries():
+            if not entry.pending or entry.partition not in owned:
                 continue
-            subscription = self.subscriptions.get(entry["company_id"])
+            subscription = self.subscriptions.get(entry.company_id)
             if subscription is None:
-                unsubscribed.setdefault(entry["partition"], {})[match_id] = _settled(entry, UNSUBSCRIBED)
-            elif entry.get("digest_id"):
-                digests.setdefault(entry["digest_id"], []).append(match_id)
+                unsubscribed.setdefault(entry.partition, {})[match_id] = entry.settled(UNSUBSCRIBED, _now())
+            elif entry.digest_id:
+                digests.setdefault(entry.digest_id, []).append(match_id)
+                firsts.setdefault(entry.digest_id, entry)
             elif subscription["delivery"] == "instant":
-                self._enqueue(Job(match_id, "match", entry["company_id"], entry["partition"], [match_id]))
+                self._enqueue(Job(match_id, "match", entry.company_id, entry.partition, [match_id]))
         for digest_id, match_ids in digests.items():
-            entry = self.deliveries[match_ids[0]]
-            self._enqueue(Job(digest_id, "digest", entry["company_id"], entry["partition"], sorted(match_ids)))
+            entry = firsts[digest_id]
+            self._enqueue(Job(digest_id, "digest", entry.company_id, entry.partition, sorted(match_ids)))
         for partition, updates in unsubscribed.items():
             await self._write(partition, updates)
 
@@ -376,19 +387,19 @@ class Notifier:
 
     async def _form_digests(self) -> None:
         owned = self._owned_partitions()
-        gathered: dict[str, list[tuple[str, dict]]] = {}
-        for match_id, entry in list(self.deliveries.items()):
-            if entry and entry["state"] == PENDING and not entry.get("digest_id") and entry["partition"] in owned:
-                subscription = self.subscriptions.get(entry["company_id"])
+        gathered: dict[str, list[tuple[str, DeliveryEntry]]] = {}
+        for match_id, entry in self._entries():
+            if entry.pending and not entry.digest_id and entry.partition in owned:
+                subscription = self.subscriptions.get(entry.company_id)
                 if subscription is not None and subscription["delivery"] == "digest":
-                    gathered.setdefault(entry["company_id"], []).append((match_id, entry))
+                    gathered.setdefault(entry.company_id, []).append((match_id, entry))
         formed_at = _now()
         for company_id, items in gathered.items():
             match_ids = sorted(match_id for match_id, _ in items)
             digest_id = "digest-" + hashlib.sha256("\x1f".join([company_id, *match_ids]).encode()).hexdigest()[:32]
-            partition = items[0][1]["partition"]
+            partition = items[0][1].partition
             # the digest's membership is recorded first: a restart re-sends the same digest (same id)
-            await self._write(partition, {m: {**e, "digest_id": digest_id, "digest_at": formed_at} for m, e in items})
+            await self._write(partition, {m: replace(e, digest_id=digest_id, digest_at=formed_at) for m, e in items})
             self._enqueue(Job(digest_id, "digest", company_id, partition, match_ids))
 
     # -- delivery -------------------------------------------------------------------------------
@@ -407,30 +418,31 @@ class Notifier:
 
     async def _deliver(self, job: Job, deliverer: CompanyDeliverer) -> None:
         s = self.settings
-        live, settled = {}, {}
+        live: dict[str, DeliveryEntry] = {}
+        settled: dict[str, DeliveryEntry] = {}
         for match_id in job.match_ids:
-            entry = self.deliveries.get(match_id)
-            if not entry or entry["state"] != PENDING:
+            entry = DeliveryEntry.from_dict(self.deliveries.get(match_id))
+            if entry is None or not entry.pending:
                 continue
             if self._is_stale(entry):
-                settled[match_id] = _settled(entry, STALE)
+                settled[match_id] = entry.settled(STALE, _now())
             else:
                 live[match_id] = entry
         subscription = self.subscriptions.get(job.company_id)
         if subscription is None:
-            settled.update({m: _settled(e, UNSUBSCRIBED) for m, e in live.items()})
+            settled.update({m: e.settled(UNSUBSCRIBED, _now()) for m, e in live.items()})
             live = {}
         if settled:
             await self._write(job.partition, settled)
         if not live:
             return
-        matches = sorted((e["match"] for e in live.values()), key=lambda m: (-m["score"], m["match_id"]))
+        matches = sorted((e.match for e in live.values() if e.match), key=lambda m: (-m["score"], m["match_id"]))
         first = next(iter(live.values()))
         notification = Notification(
             notification_id=job.notification_id,
             type=job.kind,
             company_id=job.company_id,
-            sent_at=first.get("digest_at") or first["seen_at"],
+            sent_at=first.digest_at or first.seen_at,
             matches=matches,
         )
         body = notification.model_dump_json().encode("utf-8")
@@ -445,7 +457,7 @@ class Notifier:
                 ok, error = await self._post(subscription, body, job)
                 self.metrics.attempts.labels("ok" if ok else "error").inc()
                 if ok:
-                    await self._write(job.partition, {m: _settled(e, DELIVERED, attempts=attempt) for m, e in live.items()})
+                    await self._write(job.partition, {m: e.settled(DELIVERED, _now(), attempts=attempt) for m, e in live.items()})
                     self.metrics.delivered.labels(job.kind).inc()
                     self.metrics.matches_delivered.inc(len(live))
                     log.info("delivered %s %s to %s after %d attempt(s)", job.kind, job.notification_id, job.company_id, attempt)
@@ -472,7 +484,7 @@ class Notifier:
             )
             sent = await self.dead_letters.send(key=job.company_id.encode(), value=letter.model_dump_json().encode("utf-8"))
             await sent
-            await self._write(job.partition, {m: _settled(e, DEAD, attempts=s.delivery.notify_attempts) for m, e in live.items()})
+            await self._write(job.partition, {m: e.settled(DEAD, _now(), attempts=s.delivery.notify_attempts) for m, e in live.items()})
             self.metrics.dead.labels(job.kind).inc()
             log.warning("gave up %s %s to %s after %d attempts: %s", job.kind, job.notification_id, job.company_id,
                         s.delivery.notify_attempts, error)
@@ -489,13 +501,6 @@ class Notifier:
         if 200 <= response.status_code < 300:
             return True, ""
         return False, f"HTTP {response.status_code}"
-
-
-def _settled(entry: dict, state: str, **extra: Any) -> dict:
-    """The entry in a final state: the match payload is no longer needed, the match_id key remains."""
-    settled = {k: v for k, v in entry.items() if k != "match"}
-    settled.update(state=state, settled_at=_now(), **extra)
-    return settled
 
 
 def _now() -> str:

@@ -40,6 +40,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from schemas import Challenge, CompanyProfile
 from schemas.events import ID_MAX_LENGTH, ID_PATTERN, Identifier
+from services import versioning
 from services.ingest.idempotency import IdempotencyStore, fingerprint
 from services.ingest.versions import Entry, TopicFollower, VersionView
 from services.ingest.tokens import Principal, TokenStore
@@ -207,7 +208,7 @@ class Ingest:
         current = entry.version if entry else None
         if requested is None:
             return (current or 0) + 1
-        if current is not None and requested <= current:
+        if not versioning.decide(current, requested).wins:  # stale or the same version
             raise ConflictError(f"version {requested} of {kind} {key!r} is not newer than its current version {current}")
         return requested
 

@@ -4,9 +4,9 @@ At startup the API reads the compacted `challenges` and `companies` topics from 
 their end (it serves no writes before that), then keeps following them, so it also learns about
 events published with kcat, the Python SDK or another API replica. Its own accepted writes are
 applied at once, from the broker's acknowledgement. Records are applied in log order per key
-(the partition offset decides), with the worker's rules: a version only counts when it is higher
-than the one applied; a tombstone deletes the entity but its last version is remembered, so a later
-event must still be newer.
+(the partition offset decides), with the worker's rules (services/versioning.py): a version only
+counts when it is higher than the one applied; a tombstone deletes the entity but its last version is
+remembered, so a later event must still be newer.
 
 With several API replicas the broker is the arbiter: each replica learns the others' writes from
 the topic within a poll interval, and the worker applies only the highest version of a key. Two
@@ -26,6 +26,7 @@ from typing import Literal
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas import Challenge, CompanyProfile
+from services import versioning
 from services.kafka import codec
 
 log = logging.getLogger("matchmaker.api")
@@ -66,7 +67,7 @@ class VersionView:
             if event is None:
                 version = current.version if current else None
                 self._entries[(kind, key)] = Entry(version, True, partition, offset)
-            elif current is None or current.version is None or event.version > current.version:
+            elif versioning.decide(current.version if current else None, event.version).wins:
                 self._entries[(kind, key)] = Entry(event.version, False, partition, offset,
                                                    event if isinstance(event, Challenge) else None)
             else:  # a stale or repeated version: the worker ignores it, and so do we

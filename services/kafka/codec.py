@@ -11,7 +11,7 @@ from typing import Literal, Union
 import numpy as np
 from pydantic import ValidationError
 
-from schemas import Challenge, CompanyProfile
+from schemas import Challenge, CompanyProfile, DeadLetter
 
 Kind = Literal["challenge", "company"]
 MODELS: dict[str, type[Challenge] | type[CompanyProfile]] = {"challenge": Challenge, "company": CompanyProfile}
@@ -84,21 +84,23 @@ def _category(error: ValidationError) -> str:
 def dead_letter(
     topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, rejected: Rejected
 ) -> bytes:
-    """The JSON record written to the dead-letter topic."""
-    record: dict[str, object] = {
-        "source_topic": topic,
-        "partition": partition,
-        "offset": offset,
-        "key": _as_text(key)[0],
-        "reason": rejected.reason,
-        "category": rejected.category,
-        "seen_at": datetime.now(timezone.utc).isoformat(),
-    }
-    record["value"], record["value_encoding"] = _as_text(value)
-    return json.dumps(record, ensure_ascii=False).encode("utf-8")
+    """The JSON record written to the dead-letter topic (contract: schemas.DeadLetter)."""
+    value_text, value_encoding = _as_text(value)
+    record = DeadLetter(
+        source_topic=topic,
+        partition=partition,
+        offset=offset,
+        key=_as_text(key)[0],
+        reason=rejected.reason,
+        category=rejected.category,
+        seen_at=datetime.now(timezone.utc),
+        value=value_text,
+        value_encoding=value_encoding,
+    )
+    return record.model_dump_json().encode("utf-8")
 
 
-def _as_text(raw: bytes | None) -> tuple[str | None, str]:
+def _as_text(raw: bytes | None) -> tuple[str | None, Literal["utf-8", "base64", "null"]]:
     if raw is None:
         return None, "null"
     try:

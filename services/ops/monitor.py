@@ -28,7 +28,9 @@ from fastapi.staticfiles import StaticFiles
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from pydantic import ValidationError
 
+from schemas import DeadLetter
 from services.ops.lag import STATUS_CODES, Status
 from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
 from services.settings import Settings
@@ -267,9 +269,13 @@ class MonitorState:
 
 
 def _dead_letter(item: dict[str, Any]) -> dict[str, Any]:
-    value = item["value"] if isinstance(item["value"], dict) else {}
-    return {"at": item["timestamp"], "reason": value.get("reason", "?"), "source_topic": value.get("source_topic"),
-            "key": value.get("key"), "seen_at": value.get("seen_at")}
+    """One dead letter for the page, read through its contract; a record that does not fit it is shown as `?`."""
+    try:
+        letter = DeadLetter.model_validate(item["value"])
+    except ValidationError:
+        return {"at": item["timestamp"], "reason": "?", "source_topic": None, "key": None, "seen_at": None}
+    return {"at": item["timestamp"], "reason": letter.reason, "source_topic": letter.source_topic,
+            "key": letter.key, "seen_at": letter.seen_at.isoformat()}
 
 
 def _match(item: dict[str, Any]) -> dict[str, Any]:

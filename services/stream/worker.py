@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any, Callable, Iterable
 
 import faust
@@ -35,9 +35,11 @@ from kafka.partitioner.default import murmur2
 
 from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
 from schemas import Challenge, CompanyProfile, MatchResult
+from services import versioning
 from services.kafka import codec
 from services.stream import metrics
 from services.kafka.faust_app import make_app, run_faust_worker
+from services.stream.messages import EntityRecord, Erasure, MergeState, Partial, ShardInput
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.worker")
@@ -46,22 +48,6 @@ log = logging.getLogger("matchmaker.worker")
 def shard_of(key: str, shards: int) -> int:
     """Kafka's default partitioner (murmur2), so Java and Python producers agree on a key's shard."""
     return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % shards
-
-
-def match_to_dict(match: Match) -> dict[str, Any]:
-    return {
-        "challenge_id": match.challenge_id,
-        "company_id": match.company_id,
-        "challenge_version": match.challenge_version,
-        "company_version": match.company_version,
-        "score": match.score,
-        "components": match.components,
-        "reasons": list(match.reasons),
-    }
-
-
-def match_from_dict(data: dict[str, Any]) -> Match:
-    return Match(**{**data, "reasons": tuple(data["reasons"])})
 
 
 class MatchWorker:
@@ -88,6 +74,7 @@ class MatchWorker:
         self.dead_letters = app.topic(s.topic_dead_letters, **raw)
         schema = faust.Schema(key_serializer="json", value_serializer="json")
         table = {"default": None, "partitions": s.shards, "schema": schema}
+        # values are the dicts of services.stream.messages (EntityRecord, MergeState), converted at access
         self.companies = app.Table("companies", **table)
         self.challenges = app.Table("challenges", **table)  # key "<shard>/<challenge_id>"
         self.merges = app.Table("merges", **table)
@@ -106,7 +93,7 @@ class MatchWorker:
         A worker that starts with another model re-embeds the stored entities right away, with
         progress in the log; the message is a no-op for shards that are already built.
         """
-        sync = codec.to_json_bytes({"kind": "sync"})
+        sync = ShardInput("sync").to_json()
         for shard in range(self.settings.shards):
             await self.shard_input.send(key=b"sync", value=sync, partition=shard)
 
@@ -165,7 +152,8 @@ class MatchWorker:
                 record = codec.dead_letter(message.topic, message.partition, message.offset, message.key, message.value, decoded)
                 pending.append(await self.dead_letters.send(key=message.key, value=record))
             elif isinstance(decoded, codec.Tombstone):
-                pending += await self._route({"kind": kind, "deleted": decoded.key}, kind, decoded.key, message)
+                deletion = ShardInput(kind, deleted=decoded.key, source_timestamp=message.timestamp)
+                pending += await self._route(deletion, kind, decoded.key)
             else:
                 accepted.append((event, decoded))
         if accepted:
@@ -173,13 +161,9 @@ class MatchWorker:
             vectors = await self._encode(texts, stage="input")
             for (event, entity), vector in zip(accepted, vectors):
                 kind = "challenge" if isinstance(entity, Challenge) else "company"
-                payload = {
-                    "kind": kind,
-                    "entity": entity.model_dump(mode="json"),
-                    "vector": codec.encode_vector(vector),
-                    "model": self.embedder.name,
-                }
-                pending += await self._route(payload, kind, entity.key, event.message)
+                payload = ShardInput(kind, entity.model_dump(mode="json"), codec.encode_vector(vector),
+                                     self.embedder.name, event.message.timestamp)
+                pending += await self._route(payload, kind, entity.key)
         await _confirm(pending)
 
     async def _encode(self, texts: list[str], stage: str) -> np.ndarray:
@@ -190,10 +174,9 @@ class MatchWorker:
         metrics.EMBEDDED_TEXTS.labels(stage).inc(len(texts))
         return vectors
 
-    async def _route(self, payload: dict, kind: str, key: str, source) -> list:
+    async def _route(self, payload: ShardInput, kind: str, key: str) -> list:
         """Companies go to their shard; challenges to every shard."""
-        payload["source_timestamp"] = source.timestamp
-        value = codec.to_json_bytes(payload)
+        value = payload.to_json()
         shards = range(self.settings.shards) if kind == "challenge" else [shard_of(key, self.settings.shards)]
         return [await self.shard_input.send(key=key.encode(), value=value, partition=p) for p in shards]
 
@@ -208,15 +191,16 @@ class MatchWorker:
         if ranker is not None:
             return ranker
         ranker = Ranker(self.embedder.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
-        stale: list[tuple[faust.Table, str, dict]] = []
+        stale: list[tuple[faust.Table, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
-            for key, record in list(table.items()):
-                if not record or record.get("shard") != shard or "entity" not in record:
+            for key, value in list(table.items()):
+                record = EntityRecord.from_dict(value)
+                if record is None or record.shard != shard or not record.indexed:
                     continue
-                if record.get("model") != self.embedder.name:
+                if record.model != self.embedder.name:
                     stale.append((table, key, record))
                 else:
-                    self._index(ranker, table, record, codec.decode_vector(record["vector"]))
+                    self._index(ranker, table, record, codec.decode_vector(record.vector))
         if stale:
             await self._reembed(ranker, shard, stale)
         self._rankers[shard] = ranker
@@ -224,44 +208,43 @@ class MatchWorker:
         log.info("shard %s ready: %s companies, %s challenges", shard, ranker.n_companies, ranker.n_challenges)
         return ranker
 
-    def _index(self, ranker: Ranker, table: faust.Table, record: dict, vector: np.ndarray) -> None:
+    def _index(self, ranker: Ranker, table: faust.Table, record: EntityRecord, vector: np.ndarray) -> None:
         if table is self.companies:
-            ranker.upsert_company(CompanyProfile.model_validate(record["entity"]), vector)
+            ranker.upsert_company(CompanyProfile.model_validate(record.entity), vector)
         else:
-            ranker.upsert_challenge(Challenge.model_validate(record["entity"]), vector)
+            ranker.upsert_challenge(Challenge.model_validate(record.entity), vector)
 
-    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[faust.Table, str, dict]]) -> None:
+    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[faust.Table, str, EntityRecord]]) -> None:
         """The model changed: embed the stored texts again, in batches, reporting progress."""
         total, batch = len(stale), self.settings.embed_batch_size
         log.warning("shard %s: re-embedding %s stored entities for model %s", shard, total, self.embedder.name)
         for start in range(0, total, batch):
             chunk = stale[start : start + batch]
             texts = [
-                company_text(CompanyProfile.model_validate(r["entity"])) if t is self.companies
-                else challenge_text(Challenge.model_validate(r["entity"]))
+                company_text(CompanyProfile.model_validate(r.entity)) if t is self.companies
+                else challenge_text(Challenge.model_validate(r.entity))
                 for t, _, r in chunk
             ]
             vectors = await self._encode(texts, stage="re-embed")
             for (table, key, record), vector in zip(chunk, vectors):
-                table[key] = {**record, "vector": codec.encode_vector(vector), "model": self.embedder.name}
+                table[key] = replace(record, vector=codec.encode_vector(vector), model=self.embedder.name).to_dict()
                 self._index(ranker, table, record, vector)
             log.warning("shard %s: re-embedded %s/%s", shard, min(start + batch, total), total)
 
-    async def _vector(self, payload: dict, text: Callable[[], str]) -> np.ndarray:
+    async def _vector(self, payload: ShardInput, text: Callable[[], str]) -> np.ndarray:
         """The payload's vector, or a fresh one when it was made by another model (rolling upgrade).
 
         `text` is called only then: preparing the text finds glossary concepts, which is not free.
         """
-        if payload["model"] == self.embedder.name:
-            return codec.decode_vector(payload["vector"])
+        if payload.model == self.embedder.name:
+            return codec.decode_vector(payload.vector)
         return (await self._encode([text()], stage="re-embed"))[0]
 
-    def _record(self, shard: int, version: int, payload: dict, vector: np.ndarray) -> dict:
+    def _record(self, shard: int, version: int, payload: ShardInput, vector: np.ndarray) -> dict:
         """The table record of an entity whose outputs were confirmed; the payload's own vector encoding
         is kept when this model made it (no re-encoding)."""
-        encoded = payload["vector"] if payload["model"] == self.embedder.name else codec.encode_vector(vector)
-        return {"shard": shard, "version": version, "entity": payload["entity"], "vector": encoded,
-                "model": self.embedder.name, "sent": True}
+        encoded = payload.vector if payload.model == self.embedder.name else codec.encode_vector(vector)
+        return EntityRecord(shard, version, payload.entity, encoded, self.embedder.name, sent=True).to_dict()
 
     def _count_index(self) -> None:
         metrics.ENTITIES_STORED.labels("company").set(sum(r.n_companies for r in self._rankers.values()))
@@ -269,44 +252,43 @@ class MatchWorker:
 
     async def _shard_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            payload = json.loads(event.message.value)
+            payload = ShardInput.from_json(event.message.value)
             shard = event.message.partition
             ranker = await self._ranker(shard)
-            if payload["kind"] == "sync":
+            if payload.kind == "sync":
                 pass
-            elif payload["kind"] == "company":
+            elif payload.kind == "company":
                 await self._on_company(ranker, shard, payload)
             else:
                 await self._on_challenge(ranker, shard, payload)
             self._count_index()
 
-    def _skip(self, kind: str, previous: dict | None, version: int) -> bool:
+    def _skip(self, kind: str, previous: EntityRecord | None, version: int) -> bool:
         """True for an older version (stale) or a version whose outputs were already confirmed."""
-        if previous is None or previous["version"] < version:
-            return False
-        if previous["version"] > version:
+        decision = versioning.decide(previous.version if previous else None, version)
+        if decision is versioning.Decision.STALE:
             metrics.IGNORED_VERSIONS.labels(kind, "stale").inc()
             return True
-        if previous.get("sent"):
+        if decision is versioning.Decision.DUPLICATE and previous is not None and previous.sent:
             metrics.IGNORED_VERSIONS.labels(kind, "duplicate").inc()
             return True
         return False
 
-    def _erase(self, table: faust.Table, key: str, shard: int, version: int, why: str, kind: str) -> None:
+    def _erase(self, table: faust.Table, key: str, shard: int, version: int, why: Erasure, kind: str) -> None:
         """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector."""
-        table[key] = {"shard": shard, "version": version, why: True, "sent": True}
+        table[key] = EntityRecord(shard, version, sent=True, erased=why).to_dict()
         metrics.ERASED.labels(kind).inc()
 
-    async def _on_company(self, ranker: Ranker, shard: int, payload: dict) -> None:
-        if "deleted" in payload:
-            company_id = payload["deleted"]
+    async def _on_company(self, ranker: Ranker, shard: int, payload: ShardInput) -> None:
+        if payload.deleted is not None:
+            company_id = payload.deleted
             ranker.remove_company(company_id)
-            previous = self.companies.get(company_id)
+            previous = EntityRecord.from_dict(self.companies.get(company_id))
             if previous is not None:
-                self._erase(self.companies, company_id, shard, previous["version"], "deleted", "company")
+                self._erase(self.companies, company_id, shard, previous.version, "deleted", "company")
             return
-        company = CompanyProfile.model_validate(payload["entity"])
-        if self._skip("company", self.companies.get(company.company_id), company.version):
+        company = CompanyProfile.model_validate(payload.entity)
+        if self._skip("company", EntityRecord.from_dict(self.companies.get(company.company_id)), company.version):
             return
         if company.status == "withdrawn":
             ranker.remove_company(company.company_id)
@@ -315,23 +297,23 @@ class MatchWorker:
         vector = await self._vector(payload, lambda: company_text(company))
         ranker.upsert_company(company, vector)
         matches = ranker.rank_challenges(company, vector)
-        await _confirm([await self._emit(m, "company", payload.get("source_timestamp")) for m in matches])
+        await _confirm([await self._emit(m, "company", payload.source_timestamp) for m in matches])
         # stored once, after the broker confirmed the outputs: a crash before this line redelivers the
         # event and sends the same match_ids again; after it, the redelivery is a confirmed duplicate
         self.companies[company.company_id] = self._record(shard, company.version, payload, vector)
 
-    async def _on_challenge(self, ranker: Ranker, shard: int, payload: dict) -> None:
-        if "deleted" in payload:
-            challenge_id = payload["deleted"]
+    async def _on_challenge(self, ranker: Ranker, shard: int, payload: ShardInput) -> None:
+        if payload.deleted is not None:
+            challenge_id = payload.deleted
             ranker.remove_challenge(challenge_id)
             key = f"{shard}/{challenge_id}"
-            previous = self.challenges.get(key)
+            previous = EntityRecord.from_dict(self.challenges.get(key))
             if previous is not None:
-                self._erase(self.challenges, key, shard, previous["version"], "deleted", "challenge")
+                self._erase(self.challenges, key, shard, previous.version, "deleted", "challenge")
             return
-        challenge = Challenge.model_validate(payload["entity"])
+        challenge = Challenge.model_validate(payload.entity)
         key = f"{shard}/{challenge.challenge_id}"
-        if self._skip("challenge", self.challenges.get(key), challenge.version):
+        if self._skip("challenge", EntityRecord.from_dict(self.challenges.get(key)), challenge.version):
             return
         if challenge.status == "closed":  # never matched again; its text is no longer needed
             ranker.remove_challenge(challenge.challenge_id)
@@ -339,40 +321,31 @@ class MatchWorker:
             return
         vector = await self._vector(payload, lambda: challenge_text(challenge))
         ranker.upsert_challenge(challenge, vector)
-        partial = {
-            "challenge_id": challenge.challenge_id,
-            "version": challenge.version,
-            "shard": shard,
-            "shards": self.settings.shards,
-            "source_timestamp": payload.get("source_timestamp"),
-            "matches": [match_to_dict(m) for m in ranker.rank_companies(challenge, vector)],
-        }
-        sent = await self.partials.send(key=challenge.challenge_id.encode(), value=codec.to_json_bytes(partial))
+        partial = Partial(challenge.challenge_id, challenge.version, shard, self.settings.shards,
+                          payload.source_timestamp, tuple(ranker.rank_companies(challenge, vector)))
+        sent = await self.partials.send(key=challenge.challenge_id.encode(), value=partial.to_json())
         await _confirm([sent])
         self.challenges[key] = self._record(shard, challenge.version, payload, vector)
 
     # -- stage 3: merge shard partials into one ranking -------------------------------------------
     async def _merge_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
-            partial = json.loads(event.message.value)
-            await self._on_partial(partial)
+            await self._on_partial(Partial.from_json(event.message.value))
 
-    async def _on_partial(self, partial: dict) -> None:
-        challenge_id, version = partial["challenge_id"], partial["version"]
-        state = self.merges.get(challenge_id)
-        if state is not None and (state["version"] > version or (state["version"] == version and state.get("done"))):
+    async def _on_partial(self, partial: Partial) -> None:
+        challenge_id, version = partial.challenge_id, partial.version
+        state = MergeState.from_dict(self.merges.get(challenge_id))
+        decision = versioning.decide(state.version if state else None, version)
+        if decision is versioning.Decision.STALE or (decision is versioning.Decision.DUPLICATE and state and state.done):
             return
-        if state is None or state["version"] < version:
-            state = {"version": version, "parts": {}}
-        parts = {**state["parts"], str(partial["shard"]): partial["matches"]}
-        if len(parts) < partial["shards"]:
-            self.merges[challenge_id] = {"version": version, "parts": parts}
+        parts = {} if state is None or decision.wins else state.parts
+        parts = {**parts, str(partial.shard): partial.matches}
+        if len(parts) < partial.shards:
+            self.merges[challenge_id] = MergeState(version, parts).to_dict()
             return
-        ranked = merge_partial_rankings(
-            ([match_from_dict(m) for m in part] for part in parts.values()), self.settings.top_k
-        )
-        await _confirm([await self._emit(m, "challenge", partial.get("source_timestamp")) for m in ranked])
-        self.merges[challenge_id] = {"version": version, "done": True}
+        ranked = merge_partial_rankings(parts.values(), self.settings.top_k)
+        await _confirm([await self._emit(m, "challenge", partial.source_timestamp) for m in ranked])
+        self.merges[challenge_id] = MergeState(version, done=True).to_dict()
 
     async def _emit(self, match: Match, trigger: str, source_timestamp: float | None):
         result = MatchResult.create(

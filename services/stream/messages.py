@@ -1,0 +1,164 @@
+"""The worker's internal messages and table records, typed; the bytes on the wire are unchanged.
+
+Plain dataclasses with explicit converters, so the hot path costs one `json.loads` and a few
+attribute copies per event. Field names are the JSON keys written before these types existed:
+changelogs and internal topics written by an older worker still load. Absent optional fields are
+left out of the JSON (the worker reads "deleted" by its presence, as it always did).
+
+    shard-input topic   ShardInput   {"kind", "entity", "vector", "model", "source_timestamp"}
+                                     {"kind", "deleted", "source_timestamp"}   (a tombstone)
+                                     {"kind": "sync"}                         (build the index now)
+    partials topic      Partial      {"challenge_id", "version", "shard", "shards", "source_timestamp", "matches"}
+    companies/challenges EntityRecord {"shard", "version", "entity", "vector", "model", "sent"}
+                                     {"shard", "version", "<why>": true, "sent": true}   (erased)
+    merges table        MergeState   {"version", "parts": {"<shard>": [match, ...]}} | {"version", "done": true}
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from matcher import Match
+
+ShardKind = Literal["company", "challenge", "sync"]
+Erasure = Literal["deleted", "withdrawn", "closed"]
+ERASURES: tuple[Erasure, ...] = ("deleted", "withdrawn", "closed")
+
+
+def _dumps(data: dict[str, Any]) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def match_to_dict(match: Match) -> dict[str, Any]:
+    return {
+        "challenge_id": match.challenge_id,
+        "company_id": match.company_id,
+        "challenge_version": match.challenge_version,
+        "company_version": match.company_version,
+        "score": match.score,
+        "components": match.components,
+        "reasons": list(match.reasons),
+    }
+
+
+def match_from_dict(data: dict[str, Any]) -> Match:
+    return Match(**{**data, "reasons": tuple(data["reasons"])})
+
+
+@dataclass(frozen=True, slots=True)
+class ShardInput:
+    """One message of the shard-input topic: an embedded entity, a deletion, or a sync request."""
+
+    kind: ShardKind
+    entity: dict[str, Any] | None = None  # the validated event, as JSON (model_dump(mode="json"))
+    vector: str | None = None  # codec.encode_vector
+    model: str | None = None  # the embedder that made `vector`
+    source_timestamp: float | None = None  # the source message's timestamp (ms), for latency metrics
+    deleted: str | None = None  # the id of a tombstoned entity
+
+    def to_json(self) -> bytes:
+        data: dict[str, Any] = {"kind": self.kind}
+        if self.deleted is not None:
+            data["deleted"] = self.deleted
+        else:
+            for name in ("entity", "vector", "model"):
+                value = getattr(self, name)
+                if value is not None:
+                    data[name] = value
+        if self.source_timestamp is not None:
+            data["source_timestamp"] = self.source_timestamp
+        return _dumps(data)
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> ShardInput:
+        data = json.loads(raw)
+        return cls(data["kind"], data.get("entity"), data.get("vector"), data.get("model"),
+                   data.get("source_timestamp"), data.get("deleted"))
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """One shard's top list for one challenge version; the merge stage waits for all `shards` of them."""
+
+    challenge_id: str
+    version: int
+    shard: int
+    shards: int
+    source_timestamp: float | None
+    matches: tuple[Match, ...]
+
+    def to_json(self) -> bytes:
+        return _dumps({
+            "challenge_id": self.challenge_id,
+            "version": self.version,
+            "shard": self.shard,
+            "shards": self.shards,
+            "source_timestamp": self.source_timestamp,
+            "matches": [match_to_dict(m) for m in self.matches],
+        })
+
+    @classmethod
+    def from_json(cls, raw: bytes) -> Partial:
+        data = json.loads(raw)
+        return cls(data["challenge_id"], data["version"], data["shard"], data["shards"], data.get("source_timestamp"),
+                   tuple(match_from_dict(m) for m in data["matches"]))
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """A company (table `companies`, key company_id) or challenge (`challenges`, key "<shard>/<id>") of a shard.
+
+    An erased record (`erased` set) keeps only the id's last version, so replays stay ignored.
+    `sent` is True once the outputs of this version were confirmed by the broker.
+    """
+
+    shard: int
+    version: int
+    entity: dict[str, Any] | None = None
+    vector: str | None = None
+    model: str | None = None
+    sent: bool = False
+    erased: Erasure | None = None  # stored as the key "<erased>": true
+
+    @property
+    def indexed(self) -> bool:
+        """True when the record holds an entity to index (not erased)."""
+        return self.entity is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.erased is not None:
+            return {"shard": self.shard, "version": self.version, self.erased: True, "sent": self.sent}
+        return {"shard": self.shard, "version": self.version, "entity": self.entity, "vector": self.vector,
+                "model": self.model, "sent": self.sent}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> EntityRecord | None:
+        if not data:
+            return None
+        erased = next((why for why in ERASURES if data.get(why)), None)
+        return cls(data["shard"], data["version"], data.get("entity"), data.get("vector"), data.get("model"),
+                   bool(data.get("sent")), erased)
+
+
+@dataclass(frozen=True, slots=True)
+class MergeState:
+    """The merge stage's progress on one challenge version: the partials so far, or done."""
+
+    version: int
+    parts: dict[str, tuple[Match, ...]] = field(default_factory=dict)  # str(shard) -> its top list
+    done: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        if self.done:
+            return {"version": self.version, "done": True}
+        return {"version": self.version,
+                "parts": {shard: [match_to_dict(m) for m in part] for shard, part in self.parts.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> MergeState | None:
+        if not data:
+            return None
+        parts = {shard: tuple(match_from_dict(m) for m in part) for shard, part in (data.get("parts") or {}).items()}
+        return cls(data["version"], parts, bool(data.get("done")))
