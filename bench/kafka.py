@@ -5,15 +5,14 @@ from __future__ import annotations
 import json
 import os
 import time
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
-
-from kafka import KafkaConsumer, TopicPartition
 
 from schemas import Challenge, CompanyProfile
 from services.kafka.local import LocalBroker
 from services.kafka.publisher import Publisher
+from services.kafka.reader import replay, replay_batches
 from services.settings import Settings
 from tests.integration.conftest import WorkerProcess, make_namespace  # noqa: F401  (re-exported)
 
@@ -35,7 +34,7 @@ def bench_broker() -> Iterator[Settings]:
 
 
 def publish(settings: Settings, entities: Iterable[Challenge | CompanyProfile]) -> int:
-    with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+    with Publisher.from_settings(settings) as publisher:
         n = 0
         for entity in entities:
             if isinstance(entity, Challenge):
@@ -56,58 +55,35 @@ class Record:
 
 def read_topic(settings: Settings, topic: str) -> list[Record]:
     """Every record of a topic, from the beginning to the end offsets at the time of the call."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        out: list[Record] = []
-        while not all(consumer.position(tp) >= end[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=500).values():
-                for r in records:
-                    out.append(Record(r.key.decode() if r.key else None, r.timestamp,
-                                      json.loads(r.value) if r.value is not None else None))
-        return out
-    finally:
-        consumer.close()
+    return [Record(r.key.decode() if r.key else None, r.timestamp, json.loads(r.value) if r.value is not None else None)
+            for r in replay(settings, topic, client_id="matchmaker-bench")]
 
 
 def wait_for_matches(settings: Settings, expected_inputs: int, alive, timeout: float, poll: float = 0.5) -> list[Record]:
     """Follow `matches` until every one of `expected_inputs` input entities has its result list, then
     read on until the topic has been quiet for a second; returns all result records."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
     deadline = time.monotonic() + timeout
     out: list[Record] = []
-    try:
-        partitions = [TopicPartition(settings.topic_matches, p)
-                      for p in sorted(consumer.partitions_for_topic(settings.topic_matches) or [])]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        triggers: set[tuple[str, str]] = set()
-        quiet_since = None
-        while time.monotonic() < deadline:
-            batch = consumer.poll(timeout_ms=int(poll * 1000))
-            got = False
-            for records in batch.values():
-                for r in records:
-                    value = json.loads(r.value)
-                    out.append(Record(r.key.decode() if r.key else None, r.timestamp, value))
-                    trigger_id = value["challenge_id"] if value["trigger"] == "challenge" else value["company_id"]
-                    triggers.add((value["trigger"], trigger_id))
-                    got = True
+    triggers: set[tuple[str, str]] = set()
+    quiet_since = None
+    with closing(replay_batches(settings, [settings.topic_matches], client_id="matchmaker-bench", follow=True,
+                                poll_seconds=poll)) as batches:
+        for batch in batches:
+            for r in batch:
+                value = json.loads(r.value)
+                out.append(Record(r.key.decode() if r.key else None, r.timestamp, value))
+                trigger_id = value["challenge_id"] if value["trigger"] == "challenge" else value["company_id"]
+                triggers.add((value["trigger"], trigger_id))
             if len(triggers) >= expected_inputs:
-                if got:
+                if batch:
                     quiet_since = time.monotonic()
                 elif quiet_since and time.monotonic() - quiet_since > 1.0:
                     return out
             if not alive():
                 raise RuntimeError("a worker exited during the bench; see artifacts/logs/")
-        raise TimeoutError(f"only {len(triggers)}/{expected_inputs} inputs had results after {timeout:.0f}s")
-    finally:
-        consumer.close()
+            if time.monotonic() >= deadline:
+                break
+    raise TimeoutError(f"only {len(triggers)}/{expected_inputs} inputs had results after {timeout:.0f}s")
 
 
 def vm_status(pid: int) -> dict[str, int]:

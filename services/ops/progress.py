@@ -14,6 +14,7 @@ from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec
 from kafka.errors import KafkaConnectionError, KafkaError
 
+from services.kafka import clients
 from services.settings import Settings
 
 
@@ -62,7 +63,7 @@ def wait_until_drained(
     """
     group = group or settings.app_id
     topics = topics or worker_topics(settings)
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-progress")
+    admin = clients.admin(settings, client_id="matchmaker-progress")
     deadline = time.monotonic() + timeout
     previous: list[PartitionLag] | None = None
     try:
