@@ -8,11 +8,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
-from kafka import KafkaConsumer, TopicPartition
-
 from schemas import Challenge, CompanyProfile
 from services.kafka.local import LocalBroker
 from services.kafka.publisher import Publisher
+from services.kafka.reader import replay
 from services.settings import Settings
 from tests.integration.conftest import WorkerProcess, make_namespace  # noqa: F401  (re-exported)
 
@@ -34,7 +33,7 @@ def bench_broker() -> Iterator[Settings]:
 
 
 def publish(settings: Settings, entities: Iterable[Challenge | CompanyProfile]) -> int:
-    with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+    with Publisher.from_settings(settings) as publisher:
         n = 0
         for entity in entities:
             if isinstance(entity, Challenge):
@@ -55,23 +54,8 @@ class Record:
 
 def read_topic(settings: Settings, topic: str) -> list[Record]:
     """Every record of a topic, from the beginning to the end offsets at the time of the call."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        if not partitions:
-            return []
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        out: list[Record] = []
-        while not all(consumer.position(tp) >= end[tp] for tp in partitions):
-            for records in consumer.poll(timeout_ms=500).values():
-                for r in records:
-                    out.append(Record(r.key.decode() if r.key else None, r.timestamp,
-                                      json.loads(r.value) if r.value is not None else None))
-        return out
-    finally:
-        consumer.close()
+    return [Record(r.key.decode() if r.key else None, r.timestamp, json.loads(r.value) if r.value is not None else None)
+            for r in replay(settings, topic, client_id="matchmaker-bench")]
 
 
 def vm_status(pid: int) -> dict[str, int]:

@@ -92,7 +92,7 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         from services.kafka.publisher import Publisher
 
         say(f"latency: {len(load)} events at {rate:.1f}/s")
-        with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as pub:
+        with Publisher.from_settings(settings) as pub:
             start = time.monotonic()
             for i, entity in enumerate(load):
                 delay = start + i / rate - time.monotonic()

@@ -74,7 +74,7 @@ def run_demo(settings: Settings, as_json: bool = False) -> int:
     worker = start_worker(settings, settings.home / "logs" / "demo-worker.log")
     try:
         data = settings.sample_data_dir
-        with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+        with Publisher.from_settings(settings) as publisher:
             say(f"published {publish_file(publisher, 'companies', data / 'companies.jsonl')} company profiles")
             wait_until_drained(settings, timeout=240, alive=lambda: worker.poll() is None)
             say(f"published {publish_file(publisher, 'challenges', data / 'challenges.jsonl')} challenges")

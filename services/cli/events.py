@@ -27,7 +27,7 @@ def _publish(settings: Settings, args: argparse.Namespace) -> int:
     from services.kafka.topics import ensure_topics
 
     ensure_topics(settings)
-    with Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies) as publisher:
+    with Publisher.from_settings(settings) as publisher:
         count = publish_file(publisher, args.kind, args.file)
     print(f"published {count} {args.kind} to {settings.bootstrap_servers}")
     return 0

@@ -30,7 +30,6 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
-from kafka import KafkaConsumer, TopicPartition
 from pydantic import BaseModel, ValidationError
 
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
@@ -38,6 +37,7 @@ from services.kafka import codec
 from services.bearer import hash_token
 from services.settings import Settings
 from services.versioning import Closure
+from services.kafka.reader import replay_batches
 
 log = logging.getLogger("matchmaker.inbox")
 
@@ -76,30 +76,14 @@ class InboxView:
         s = self.settings
         topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.delivery.topic_inbox_tokens]
         try:
-            consumer = KafkaConsumer(bootstrap_servers=s.bootstrap_servers, enable_auto_commit=False, group_id=None,
-                                     client_id="matchmaker-inbox")
-        except Exception as error:
-            self.error = error
-            log.exception("inbox cannot reach Kafka")
-            return
-        try:
-            partitions = [TopicPartition(t, p) for t in topics for p in sorted(consumer.partitions_for_topic(t) or [])]
-            consumer.assign(partitions)
-            consumer.seek_to_beginning(*partitions)
-            end = consumer.end_offsets(partitions)
-            while not self._stop.is_set():
-                batch = consumer.poll(timeout_ms=int(self.poll_seconds * 1000))
-                for tp, records in batch.items():
-                    with self._lock:
-                        for record in records:
-                            self._apply(tp.topic, record.key, record.value)
-                if not self.ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in partitions):
-                    self.ready.set()
+            for batch in replay_batches(s, topics, client_id="matchmaker-inbox", follow=True, stop=self._stop,
+                                        on_caught_up=self.ready.set, poll_seconds=self.poll_seconds):
+                with self._lock:
+                    for record in batch:
+                        self._apply(record.topic, record.key, record.value)
         except Exception as error:
             self.error = error
             log.exception("inbox view stopped")
-        finally:
-            consumer.close()
 
     # -- applying records -----------------------------------------------------------------------
     def _apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import secrets
 
-from kafka import KafkaAdminClient, KafkaProducer
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
 from services.bearer import hash_token
 from services.errors import InvalidInputError
+from services.kafka import clients
 from services.kafka.topics import create_missing, ensure_topics, topic_spec
 from services.settings import Settings
 
@@ -45,41 +45,29 @@ def ensure_topic(settings: Settings, name: str, partitions: int) -> None:
 
 
 def partition_counts(settings: Settings, topics: list[str]) -> dict[str, int]:
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")
+    admin = clients.admin(settings, client_id="matchmaker-admin")
     try:
         return {t["name"]: len(t["partitions"]) for t in admin.describe_topics(topics)}
     finally:
         admin.close()
 
 
-class _Sender:
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all", client_id="matchmaker-cli")
-
-    def send(self, topic: str, key: str, value: bytes | None) -> None:
-        self.producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=30)
-
-    def close(self) -> None:
-        self.producer.flush()
-        self.producer.close()
-
-    def __enter__(self) -> "_Sender":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+def _send(settings: Settings, topic: str, key: str, value: bytes | None) -> None:
+    """Send one record and wait for its acknowledgement (the CLI commands send one record each)."""
+    producer = clients.producer(settings, client_id="matchmaker-cli")
+    try:
+        producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=30)
+    finally:
+        producer.close()
 
 
 def publish_subscription(settings: Settings, subscription: Subscription) -> None:
     subscription = Subscription.model_validate(subscription.model_dump())
-    with _Sender(settings) as sender:
-        sender.send(settings.delivery.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
+    _send(settings, settings.delivery.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
 
 
 def unsubscribe(settings: Settings, company_id: str) -> None:
-    with _Sender(settings) as sender:
-        sender.send(settings.delivery.topic_subscriptions, company_id, None)
+    _send(settings, settings.delivery.topic_subscriptions, company_id, None)
 
 
 def issue_token(settings: Settings, company_id: str) -> str:
@@ -89,11 +77,9 @@ def issue_token(settings: Settings, company_id: str) -> str:
         record = InboxToken(company_id=company_id, token_sha256=hash_token(token))
     except ValidationError as error:  # e.g. a company id with spaces
         raise InvalidInputError(str(error)) from error
-    with _Sender(settings) as sender:
-        sender.send(settings.delivery.topic_inbox_tokens, record.company_id, record.model_dump_json().encode("utf-8"))
+    _send(settings, settings.delivery.topic_inbox_tokens, record.company_id, record.model_dump_json().encode("utf-8"))
     return token
 
 
 def revoke_token(settings: Settings, company_id: str) -> None:
-    with _Sender(settings) as sender:
-        sender.send(settings.delivery.topic_inbox_tokens, company_id, None)
+    _send(settings, settings.delivery.topic_inbox_tokens, company_id, None)

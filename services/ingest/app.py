@@ -131,14 +131,12 @@ class Ingest:
         self.topics = {"challenge": settings.topic_challenges, "company": settings.topic_companies}
 
     def start(self) -> None:
-        from kafka import KafkaProducer
-
+        from services.kafka import clients
         from services.kafka.topics import ensure_topics
 
         ensure_topics(self.settings)
-        self.producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, acks="all", linger_ms=0,
-                                      client_id="matchmaker-api", retries=5)
-        self.follower = TopicFollower(self.view, self.settings.bootstrap_servers,
+        self.producer = clients.producer(self.settings, client_id="matchmaker-api", linger_ms=0, retries=5)
+        self.follower = TopicFollower(self.view, self.settings,
                                       {self.settings.topic_challenges: "challenge", self.settings.topic_companies: "company"})
         self.follower.start()
         if not self.follower.ready.wait(self.api.startup_timeout):

@@ -19,15 +19,14 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from typing import Literal
-
-from kafka import KafkaConsumer, TopicPartition
 
 from schemas import Challenge, CompanyProfile
 from services import versioning
 from services.kafka import codec
+from services.kafka.reader import replay_batches
+from services.settings import Settings
 
 log = logging.getLogger("matchmaker.api")
 
@@ -85,11 +84,11 @@ class VersionView:
 class TopicFollower(threading.Thread):
     """Reads both entity topics from the beginning, then follows them, into a VersionView."""
 
-    def __init__(self, view: VersionView, bootstrap_servers: str, topics: dict[str, Kind], poll_ms: int = 300) -> None:
+    def __init__(self, view: VersionView, settings: Settings, topics: dict[str, Kind], poll_ms: int = 300) -> None:
         super().__init__(name="matchmaker-api-follower", daemon=True)
         self.view = view
         self.topics = topics  # topic name -> kind
-        self.bootstrap_servers = bootstrap_servers
+        self.settings = settings
         self.poll_ms = poll_ms
         self.ready = threading.Event()
         self.failed: BaseException | None = None
@@ -106,30 +105,13 @@ class TopicFollower(threading.Thread):
             log.exception("the topic follower stopped")
 
     def _run(self) -> None:
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap_servers, group_id=None, enable_auto_commit=False,
-                                 client_id="matchmaker-api-view")
-        try:
-            partitions: list[TopicPartition] = []
-            deadline = time.monotonic() + 60
-            for topic in self.topics:
-                ids = consumer.partitions_for_topic(topic)
-                while not ids and time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    ids = consumer.partitions_for_topic(topic)
-                if not ids:
-                    raise RuntimeError(f"topic {topic!r} does not exist")
-                partitions += [TopicPartition(topic, p) for p in sorted(ids)]
-            consumer.assign(partitions)
-            consumer.seek_to_beginning(*partitions)
-            end = consumer.end_offsets(partitions)
-            while not self._stopping.is_set():
-                batch = consumer.poll(timeout_ms=self.poll_ms)
-                for tp, records in batch.items():
-                    kind = self.topics[tp.topic]
-                    for record in records:
-                        self.view.apply_record(kind, record.key, record.value, tp.partition, record.offset)
-                if not self.ready.is_set() and all(consumer.position(tp) >= end[tp] for tp in partitions):
-                    log.info("version view ready: %d entities", len(self.view))
-                    self.ready.set()
-        finally:
-            consumer.close()
+        # a topic just created may take a moment to appear in the metadata: wait for it, up to 60 s
+        for batch in replay_batches(self.settings, list(self.topics), client_id="matchmaker-api-view", follow=True,
+                                    stop=self._stopping, on_caught_up=self._caught_up, wait_for_topics=60,
+                                    poll_seconds=self.poll_ms / 1000):
+            for record in batch:
+                self.view.apply_record(self.topics[record.topic], record.key, record.value, record.partition, record.offset)
+
+    def _caught_up(self) -> None:
+        log.info("version view ready: %d entities", len(self.view))
+        self.ready.set()

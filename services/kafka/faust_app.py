@@ -7,6 +7,7 @@ from typing import NoReturn
 import faust
 from mode.utils.logging import redirect_stdouts
 
+from services.kafka import clients
 from services.settings import Settings
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
@@ -24,9 +25,9 @@ CONSUMER_METADATA_MAX_AGE_MS = 10_000
 def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
     """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
     (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
-    return faust.App(
+    return clients.faust_app(
+        settings,
         app_id,
-        broker=[f"kafka://{server.strip()}" for server in settings.bootstrap_servers.split(",")],
         store="memory://",
         topic_partitions=partitions,
         topic_replication_factor=settings.replication_factor,

@@ -178,7 +178,7 @@ class LocalBroker:
         return process
 
     def _wait_ready(self, process: subprocess.Popen, timeout: float) -> None:
-        from kafka import KafkaAdminClient
+        from services.kafka import clients
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -186,7 +186,7 @@ class LocalBroker:
                 raise BrokerError(f"the broker exited while starting; see {self.dir / 'logs' / 'server.log'}")
             if _port_open(self.settings.kafka_port):
                 try:
-                    admin = KafkaAdminClient(bootstrap_servers=self.settings.bootstrap_servers, request_timeout_ms=5000)
+                    admin = clients.admin(self.settings, client_id="matchmaker-broker-probe", request_timeout_ms=5000)
                     admin.list_topics()
                     admin.close()
                     return

@@ -1,7 +1,7 @@
 """Publishing challenges and company profiles to Kafka with kafka-python (the Python SDK).
 
     from services.kafka.publisher import Publisher
-    with Publisher("127.0.0.1:9092") as publisher:
+    with Publisher.from_settings(Settings()) as publisher:    # or Publisher("127.0.0.1:9092")
         publisher.publish_challenge(Challenge(...))
 
 Events are validated with the same `schemas` models as the worker before they are sent, and each
@@ -13,31 +13,45 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable
 
-from kafka import KafkaProducer
 from kafka.errors import MessageSizeTooLargeError
 
 from schemas import Challenge, CompanyProfile
 from services.datasets import load_jsonl
 from services.errors import InvalidInputError, MessageTooLarge
+from services.kafka import clients
+from services.settings import Settings
+
+
+DEFAULT_MAX_REQUEST_SIZE = 1_048_576  # kafka-python's default, and about the broker's message.max.bytes
 
 
 class Publisher:
+    """Validates and sends events; one producer (acks=all, linger 5 ms) from `services.kafka.clients`."""
+
     def __init__(
         self,
         bootstrap_servers: str,
         challenges_topic: str = "challenges",
         companies_topic: str = "companies",
-        max_request_size: int = 1_048_576,
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
+        # everything but the servers (later: credentials) comes from the environment, as for any client
+        settings = Settings().model_copy(update={"kafka_bootstrap_servers": bootstrap_servers})
+        self._setup(settings, challenges_topic, companies_topic, max_request_size)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, max_request_size: int = DEFAULT_MAX_REQUEST_SIZE) -> Publisher:
+        """A Publisher to the cluster and topics of `settings`."""
+        publisher = cls.__new__(cls)
+        publisher._setup(settings, settings.topic_challenges, settings.topic_companies, max_request_size)
+        return publisher
+
+    def _setup(self, settings: Settings, challenges_topic: str, companies_topic: str, max_request_size: int) -> None:
         self.challenges_topic = challenges_topic
         self.companies_topic = companies_topic
         self.max_request_size = max_request_size
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap_servers,
-            acks="all",
-            linger_ms=5,
-            max_request_size=max_request_size,
-            client_id="matchmaker-publisher",
+        self._producer = clients.producer(
+            settings, client_id="matchmaker-publisher", linger_ms=5, max_request_size=max_request_size
         )
         self._pending: list = []
 
@@ -96,10 +110,7 @@ def publish_file(publisher: Publisher, kind: str, path: str | Path) -> int:
         send = publisher.publish_company
     else:
         raise InvalidInputError(f"unknown kind {kind!r}: use challenges or companies")
-    try:
-        items: Iterable = load_jsonl(path, model)
-    except ValueError as error:  # a bad line, named with its file and number
-        raise InvalidInputError(str(error)) from error
+    items: Iterable = load_jsonl(path, model)  # a bad line raises InvalidInputError naming its file and line
     for item in items:
         send(item)
     return publisher.flush()

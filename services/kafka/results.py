@@ -4,32 +4,17 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kafka import KafkaConsumer, TopicPartition
-
 from schemas import MatchResult
+from services.kafka.reader import replay
 from services.settings import Settings
 
 
 def read_matches(settings: Settings, follow: bool = False, poll_seconds: float = 0.5) -> Iterator[MatchResult]:
     """Every MatchResult from the beginning of the topic; with `follow`, keep waiting for new ones."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False, group_id=None)
-    try:
-        partitions = [TopicPartition(settings.topic_matches, p) for p in sorted(consumer.partitions_for_topic(settings.topic_matches) or [])]
-        if not partitions:
-            return
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        end = consumer.end_offsets(partitions)
-        while True:
-            batch = consumer.poll(timeout_ms=int(poll_seconds * 1000))
-            for records in batch.values():
-                for record in records:
-                    if record.value is not None:
-                        yield MatchResult.model_validate_json(record.value)
-            if not follow and all(consumer.position(tp) >= end[tp] for tp in partitions):
-                return
-    finally:
-        consumer.close()
+    for record in replay(settings, settings.topic_matches, client_id="matchmaker-results", follow=follow,
+                         poll_seconds=poll_seconds):
+        if record.value is not None:
+            yield MatchResult.model_validate_json(record.value)
 
 
 def latest_rankings(results: Iterator[MatchResult], trigger: str = "challenge") -> dict[str, list[MatchResult]]:

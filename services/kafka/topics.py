@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from kafka import KafkaAdminClient
 from kafka.errors import TopicAlreadyExistsError
 
+from services.kafka import clients
 from services.settings import Settings
 
 
@@ -42,7 +42,7 @@ def worker_topic_specs(settings: Settings) -> dict[str, dict]:
 
 def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
     """Create the topics of `specs` that do not exist yet; another process may race us, which is fine."""
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-admin")
+    admin = clients.admin(settings, client_id="matchmaker-admin")
     try:
         existing = set(admin.list_topics())
         missing = {name: spec for name, spec in specs.items() if name not in existing}

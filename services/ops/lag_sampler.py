@@ -27,6 +27,7 @@ from typing import Any
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 from kafka.admin import OffsetSpec
 
+from services.kafka import clients
 from services.ops.lag import LagWindow, Sample, Status, finite, rate, worst
 from services.ops.progress import worker_topics
 from services.settings import Settings
@@ -74,18 +75,14 @@ class LagSampler:
     @property
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
-            self._admin = KafkaAdminClient(
-                bootstrap_servers=self.settings.bootstrap_servers, client_id="matchmaker-lag",
-                request_timeout_ms=self.request_timeout_ms,
-            )
+            self._admin = clients.admin(self.settings, client_id="matchmaker-lag", request_timeout_ms=self.request_timeout_ms)
         return self._admin
 
     @property
     def consumer(self) -> KafkaConsumer:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(
-                bootstrap_servers=self.settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
-                client_id="matchmaker-lag-age", auto_offset_reset="earliest", fetch_max_wait_ms=100,
+            self._consumer = clients.consumer(
+                self.settings, client_id="matchmaker-lag-age", auto_offset_reset="earliest", fetch_max_wait_ms=100,
                 max_partition_fetch_bytes=65_536, request_timeout_ms=max(self.request_timeout_ms, 5_000) + 1_000,
             )
         return self._consumer

@@ -31,6 +31,7 @@ from prometheus_client.core import GaugeMetricFamily
 from pydantic import ValidationError
 
 from schemas import DeadLetter
+from services.kafka import clients, reader
 from services.ops.lag import STATUS_CODES, Status
 from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
 from services.settings import Settings
@@ -54,9 +55,8 @@ class TopicTail:
 
     def refresh(self) -> None:
         if self._consumer is None:
-            self._consumer = KafkaConsumer(
-                bootstrap_servers=self.settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
-                client_id="matchmaker-monitor-tail", fetch_max_wait_ms=100, request_timeout_ms=11_000,
+            self._consumer = clients.consumer(
+                self.settings, client_id="matchmaker-monitor-tail", fetch_max_wait_ms=100, request_timeout_ms=11_000,
             )
         consumer = self._consumer
         partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or [])]
@@ -68,26 +68,7 @@ class TopicTail:
             return
         starts = consumer.beginning_offsets(partitions)
         self.count = sum(max(0, ends[tp] - starts[tp]) for tp in partitions)
-        records = []
-        if self.keep:
-            consumer.assign(partitions)
-            wanted = {tp: ends[tp] - max(starts[tp], ends[tp] - self.keep) for tp in partitions}
-            for tp in partitions:
-                consumer.seek(tp, max(starts[tp], ends[tp] - self.keep))
-            deadline = time.monotonic() + 3.0
-            got: dict[TopicPartition, int] = {tp: 0 for tp in partitions}
-            while any(got[tp] < wanted[tp] for tp in partitions) and time.monotonic() < deadline:
-                for tp, batch in consumer.poll(timeout_ms=200).items():
-                    for record in batch:
-                        if record.offset >= ends[tp]:
-                            continue
-                        got[tp] += 1
-                        records.append(record)
-                # on compacted topics fewer records than offsets may exist: stop at the end position
-                for tp in partitions:
-                    if consumer.position(tp) >= ends[tp]:
-                        got[tp] = wanted[tp]
-            consumer.assign([])
+        records = reader.tail(consumer, partitions, starts, ends, self.keep)
         records.sort(key=lambda r: (r.timestamp, r.partition, r.offset), reverse=True)
         self.latest = [self._describe(r) for r in records[: self.keep]]
         self._ends = ends

@@ -15,6 +15,7 @@ from kafka.admin import OffsetSpec
 from kafka.errors import KafkaConnectionError, KafkaError
 
 from services.errors import StalledError
+from services.kafka import clients
 from services.settings import Settings
 
 
@@ -63,7 +64,7 @@ def wait_until_drained(
     """
     group = group or settings.app_id
     topics = topics or worker_topics(settings)
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="matchmaker-progress")
+    admin = clients.admin(settings, client_id="matchmaker-progress")
     deadline = time.monotonic() + timeout
     previous: list[PartitionLag] | None = None
     try:

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from kafka import KafkaConsumer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import Challenge, CompanyProfile, MatchResult
+from services.kafka import reader
 from services.kafka.publisher import Publisher
 from services.kafka.results import read_matches
 from services.settings import Settings
 
 
 def publisher_for(settings: Settings) -> Publisher:
-    return Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies)
+    return Publisher.from_settings(settings)
 
 
 def all_matches(settings: Settings) -> list[MatchResult]:
@@ -23,18 +23,8 @@ def all_matches(settings: Settings) -> list[MatchResult]:
 
 
 def read_topic(settings: Settings, topic: str) -> list:
-    """Every record of a topic, from the beginning, in partition order."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
-    partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-    consumer.assign(partitions)
-    consumer.seek_to_beginning(*partitions)
-    end = consumer.end_offsets(partitions)
-    records = []
-    while any(consumer.position(tp) < end[tp] for tp in partitions):
-        for batch in consumer.poll(timeout_ms=500).values():
-            records.extend(batch)
-    consumer.close()
-    return records
+    """Every record of a topic, from the beginning to its end offsets at the time of the call."""
+    return reader.read_topic(settings, topic, client_id="matchmaker-test")
 
 
 def dead_letters(settings: Settings) -> list[dict]:

@@ -10,16 +10,17 @@ import sys
 import threading
 import time
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
+from services.kafka import clients
 from services.kafka.local import LOG4J_CONFIG, LocalBroker
 from services.settings import Settings
 
 
 def create_topic(settings: Settings, name: str, partitions: int) -> None:
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="test-lag")
+    admin = clients.admin(settings, client_id="test-lag")
     try:
         admin.create_topics([NewTopic(name, partitions, 1)], wait_for_metadata=True)
     finally:
@@ -27,7 +28,7 @@ def create_topic(settings: Settings, name: str, partitions: int) -> None:
 
 
 def produce(settings: Settings, topic: str, counts: dict[int, int]) -> None:
-    producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = clients.producer(settings, client_id="test-lag")
     for partition, count in counts.items():
         for i in range(count):
             producer.send(topic, key=f"k{i}".encode(), value=json.dumps({"n": i}).encode(), partition=partition)
@@ -37,9 +38,8 @@ def produce(settings: Settings, topic: str, counts: dict[int, int]) -> None:
 
 def commit_known_offsets(settings: Settings, group: str, topic: str, offsets: dict[int, int]) -> None:
     """Join `group` as a real subscribed member, commit exactly `offsets`, leave (the group is then Empty)."""
-    consumer = KafkaConsumer(topic, bootstrap_servers=settings.bootstrap_servers, group_id=group,
-                             enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=6000,
-                             heartbeat_interval_ms=1000, metadata_max_age_ms=1000)
+    consumer = clients.consumer(settings, topic, client_id="test-lag", group_id=group, auto_offset_reset="earliest",
+                                session_timeout_ms=6000, heartbeat_interval_ms=1000, metadata_max_age_ms=1000)
     deadline = time.monotonic() + 30
     while not consumer.assignment() and time.monotonic() < deadline:
         consumer.poll(timeout_ms=200, max_records=1)
@@ -111,7 +111,7 @@ class Traffic:
 
     def _produce(self) -> None:
         try:
-            producer = KafkaProducer(bootstrap_servers=self.settings.bootstrap_servers, linger_ms=5)
+            producer = clients.producer(self.settings, client_id="test-traffic", acks=1, linger_ms=5)
             while not self.stop_producer.is_set():
                 for i in range(self.burst):
                     producer.send(self.topic, value=b'{"tick": 1}', partition=(self.produced + i) % self.partitions)
@@ -124,9 +124,9 @@ class Traffic:
 
     def _consume(self) -> None:
         try:
-            consumer = KafkaConsumer(self.topic, bootstrap_servers=self.settings.bootstrap_servers, group_id=self.group,
-                                     enable_auto_commit=False, auto_offset_reset="earliest", session_timeout_ms=6000,
-                                     heartbeat_interval_ms=1000, metadata_max_age_ms=1000, fetch_max_wait_ms=50)
+            consumer = clients.consumer(self.settings, self.topic, client_id="test-traffic", group_id=self.group,
+                                        auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
+                                        metadata_max_age_ms=1000, fetch_max_wait_ms=50)
             while not self.stop_consumer.is_set():
                 batch = consumer.poll(timeout_ms=50, max_records=self.batch)
                 count = sum(len(records) for records in batch.values())

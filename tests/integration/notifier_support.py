@@ -9,10 +9,11 @@ import sys
 import time
 from pathlib import Path
 
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import TopicPartition
 
 from schemas import Challenge, MatchResult
 from services.cli.demo import stop_process
+from services.kafka import clients
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from services.delivery.subscriptions import ensure_notifier_topics
@@ -91,7 +92,7 @@ class Events:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.producer = KafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+        self.producer = clients.producer(settings, client_id="matchmaker-test")
 
     def match(self, company_id: str, challenge_id: str, score: float, challenge_version: int = 1,
               company_version: int = 1, rank: int = 1, **extra: object) -> MatchResult:
@@ -124,8 +125,7 @@ class Events:
 
 
 def read_topic(settings: Settings, topic: str, timeout_ms: int = 2000) -> list[dict]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, consumer_timeout_ms=timeout_ms,
-                             enable_auto_commit=False, group_id=None)
+    consumer = clients.consumer(settings, client_id="matchmaker-test", consumer_timeout_ms=timeout_ms)
     try:
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
         consumer.assign(partitions)

@@ -19,11 +19,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from kafka import KafkaConsumer, TopicPartition
+from kafka import TopicPartition
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile
 from services.ingest.tokens import TokenStore
+from services.kafka import clients
 from services.kafka.publisher import Publisher
 from services.kafka.results import read_matches
 from services.settings import PROJECT_ROOT, Settings
@@ -90,7 +91,7 @@ class ApiProcess:
 
 
 def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    consumer = clients.consumer(settings, client_id="matchmaker-test")
     try:
         partitions = [TopicPartition(topic, p) for topic in (settings.topic_challenges, settings.topic_companies)
                       for p in consumer.partitions_for_topic(topic) or ()]
@@ -101,7 +102,7 @@ def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
 
 def record_at(settings: Settings, topic: str, partition: int, offset: int):
     """The record at one position: (key, value)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False)
+    consumer = clients.consumer(settings, client_id="matchmaker-test")
     try:
         tp = TopicPartition(topic, partition)
         consumer.assign([tp])
@@ -234,7 +235,7 @@ def test_concurrent_writes_to_one_id_get_distinct_versions(api, api_ns, tokens):
 
 def test_versions_published_elsewhere_and_before_a_restart_are_known(api, api_ns, tokens):
     """The view follows the topic (SDK, kcat, other replicas) and is rebuilt from it at startup."""
-    with Publisher(api_ns.bootstrap_servers, api_ns.topic_challenges, api_ns.topic_companies) as publisher:
+    with Publisher.from_settings(api_ns) as publisher:
         publisher.publish_challenge(Challenge(challenge_id="ch-esp-api-3", version=10, **challenge_body()))
     with api.client(tokens["espoo"]) as client:
         # 404 (unknown, nothing published) until the follower has read v10; then close publishes v11
@@ -395,14 +396,14 @@ def test_failed_request_does_not_consume_its_idempotency_key(api, tokens):
 def test_python_sdk_validates_before_publishing(api_ns):
     before = end_offsets(api_ns)
     invalid = Challenge.model_construct(challenge_id="ch-sdk-1", version=0, city="Stockholm", title="", description="d")
-    with Publisher(api_ns.bootstrap_servers, api_ns.topic_challenges, api_ns.topic_companies) as publisher:
+    with Publisher.from_settings(api_ns) as publisher:
         with pytest.raises(ValidationError):
             publisher.publish_challenge(invalid)
         with pytest.raises(ValidationError):
             publisher.publish_company(CompanyProfile.model_construct(company_id="co-sdk", version=1, name="A",
                                                                      business_id="123", description="d"))
     assert end_offsets(api_ns) == before
-    with Publisher(api_ns.bootstrap_servers, api_ns.topic_challenges, api_ns.topic_companies) as publisher:
+    with Publisher.from_settings(api_ns) as publisher:
         publisher.publish_challenge(Challenge(challenge_id="ch-sdk-1", version=1, **challenge_body()))
         assert publisher.flush() >= 0
     after = end_offsets(api_ns)

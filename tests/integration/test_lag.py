@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer
 
+from services.kafka import clients
 from services.ops.lag_sampler import LagSampler, LagTracker
 from tests.integration.conftest import make_namespace
 from tests.integration.lag_helpers import Traffic, commit_known_offsets, create_topic, kafka_tool_describe, lag_cli, produce
@@ -106,9 +106,9 @@ def test_statuses_follow_the_consumer(ns):
     # 20 messages are produced and the member consumes and commits 5, so lag grows while offsets advance.
     topic, group = f"{ns.app_id}-slow", f"{ns.app_id}-slow-group"
     create_topic(ns, topic, 1)
-    producer = KafkaProducer(bootstrap_servers=ns.bootstrap_servers, acks="all")
-    consumer = KafkaConsumer(topic, bootstrap_servers=ns.bootstrap_servers, group_id=group, enable_auto_commit=False,
-                             auto_offset_reset="earliest", max_poll_records=5, session_timeout_ms=10000)
+    producer = clients.producer(ns, client_id="test-lag")
+    consumer = clients.consumer(ns, topic, client_id="test-lag", group_id=group, auto_offset_reset="earliest",
+                                max_poll_records=5, session_timeout_ms=10000)
     tracker = LagTracker(LagSampler(ns, [group]), window_size=window, interval=interval)
     try:
         slow = []

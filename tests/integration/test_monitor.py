@@ -16,8 +16,8 @@ import time
 
 import httpx
 import pytest
-from kafka import KafkaProducer
 
+from services.kafka import clients
 from services.kafka.publisher import publish_file
 from services.settings import Settings
 from tests.integration.conftest import ARTIFACTS, free_port
@@ -35,10 +35,10 @@ def published(namespace, worker):
     """Sample data through a real worker, plus two broken messages that end up as dead letters."""
     from services.kafka.publisher import Publisher
 
-    with Publisher(namespace.bootstrap_servers, namespace.topic_challenges, namespace.topic_companies) as publisher:
+    with Publisher.from_settings(namespace) as publisher:
         publish_file(publisher, "companies", SAMPLE / "companies.jsonl")
         publish_file(publisher, "challenges", SAMPLE / "challenges.jsonl")
-    producer = KafkaProducer(bootstrap_servers=namespace.bootstrap_servers, acks="all")
+    producer = clients.producer(namespace, client_id="matchmaker-test")
     producer.send(namespace.topic_companies, key=b"co-broken-1", value=b"{not json")
     producer.send(namespace.topic_companies, key=b"co-broken-2", value=json.dumps({"company_id": "co-broken-2"}).encode())
     producer.flush()
@@ -188,7 +188,7 @@ def test_live_page_in_a_real_browser(monitor, published, browser):
 def test_worker_group_lag_equals_kafka_tool(published, worker, monitor):
     """The real Faust worker group, stopped with a backlog: our figures are the tool's, partition by partition."""
     worker.stop()
-    producer = KafkaProducer(bootstrap_servers=published.bootstrap_servers, acks="all")
+    producer = clients.producer(published, client_id="matchmaker-test")
     for i in range(7):
         producer.send(published.topic_companies, key=f"co-late-{i}".encode(), value=b'{"late": true}')
     for i in range(3):

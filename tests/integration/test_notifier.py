@@ -16,6 +16,7 @@ from kafka import KafkaAdminClient
 from schemas import Notification, Subscription
 from services.delivery.subscriptions import publish_subscription
 from services.delivery.webhooks import verify_signature
+from services.kafka import clients
 from tests.integration.conftest import ARTIFACTS
 from tests.integration.notifier_support import (
     Events,
@@ -211,7 +212,7 @@ def test_replay_of_matches_from_the_beginning_sends_nothing_new(settings, events
     before = {name: len(r.requests) for name, r in RECEIVERS.items()}
     while notifiers:
         notifiers.pop().stop()
-    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = clients.admin(settings, client_id="matchmaker-test")
     try:
         assert wait_until(lambda: _delete_group(admin, settings.notifier_app_id), 30, interval=1.0)
     finally:

@@ -21,7 +21,7 @@ COMPANIES = load_jsonl(SAMPLE / "companies.jsonl", CompanyProfile)
 
 
 def publisher_for(settings: Settings) -> Publisher:
-    return Publisher(settings.bootstrap_servers, settings.topic_challenges, settings.topic_companies)
+    return Publisher.from_settings(settings)
 
 
 def results(settings: Settings) -> list[MatchResult]:
@@ -116,14 +116,16 @@ def test_tombstone_removes_company_from_later_rankings(published, worker):
 
 
 def test_invalid_event_goes_to_dead_letters_and_valid_ones_still_flow(published, worker):
-    from kafka import KafkaConsumer, TopicPartition
+    from kafka import TopicPartition
+
+    from services.kafka import clients
 
     with publisher_for(published) as publisher:
         publisher.send_raw(published.topic_challenges, b"bad-1", b"{not json")
         publisher.send_raw(published.topic_companies, b"bad-2", json.dumps({"company_id": "bad-2", "version": 1}).encode())
         publisher.publish_challenge(CHALLENGES[0].model_copy(update={"challenge_id": "after-bad", "version": 1}))
     worker.drain()
-    consumer = KafkaConsumer(bootstrap_servers=published.bootstrap_servers, consumer_timeout_ms=3000)
+    consumer = clients.consumer(published, client_id="matchmaker-test", consumer_timeout_ms=3000)
     tp = TopicPartition(published.topic_dead_letters, 0)
     consumer.assign([tp])
     consumer.seek_to_beginning(tp)
