@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import json
 import os
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from schemas import Challenge, CompanyProfile
 from services.kafka.local import LocalBroker
 from services.kafka.publisher import Publisher
 from services.kafka.reader import replay
 from services.settings import Settings
-from tests.integration.conftest import WorkerProcess, make_namespace  # noqa: F401  (re-exported)
+from tests.support.broker import local_broker
 
 BENCH_PORT = int(os.environ.get("MATCHMAKER_BENCH_KAFKA_PORT", "59192"))
 
 
-@contextmanager
-def bench_broker() -> Iterator[Settings]:
+def bench_broker() -> AbstractContextManager[Settings]:
     """The bench's own broker (port 59192 unless MATCHMAKER_BENCH_KAFKA_PORT); stopped at the end if started here."""
-    settings = Settings(kafka_port=BENCH_PORT)
-    broker = LocalBroker(settings)
-    was_running = broker.status().running
-    broker.up()
-    try:
-        yield settings
-    finally:
-        if not was_running:
-            broker.down()
+    return local_broker(BENCH_PORT)
 
 
 def publish(settings: Settings, entities: Iterable[Challenge | CompanyProfile]) -> int:

@@ -21,8 +21,16 @@ import urllib.request
 import numpy as np
 
 from bench import data, inproc
-from bench.kafka import (WorkerProcess, bench_broker, broker_pid, cpu_seconds, make_namespace, publish, read_topic,
-                         vm_status)
+from bench.kafka import (
+    WorkerProcess,
+    bench_broker,
+    broker_pid,
+    cpu_seconds,
+    make_namespace,
+    publish,
+    read_topic,
+    vm_status,
+)
 from matcher import challenge_text, company_text
 from services.model_env import use_offline_models
 from services.ops.progress import wait_until_drained
@@ -155,7 +163,7 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
 
 
 def _free_port() -> int:
-    from tests.integration.conftest import free_port
+    from tests.support.broker import free_port
 
     return free_port()
 

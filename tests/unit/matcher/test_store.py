@@ -1,0 +1,138 @@
+"""The compact row stores behind the Ranker: sparse rows, and a Ranker after many upserts and deletes."""
+
+from datetime import date
+
+import numpy as np
+import pytest
+
+from matcher import Ranker, scoring
+from matcher.store import Columns, SparseRows, sparse_dot, sparse_vector
+from tests.support.factories import make_challenge, make_company
+
+TODAY = date(2027, 1, 1)
+
+
+def _random_sparse(rng, dimension=50, most=12):
+    n = int(rng.integers(0, most + 1))
+    indices = rng.choice(dimension, size=n, replace=False)
+    return sparse_vector(indices, rng.random(n))
+
+
+def test_sparse_rows_dot_equals_pairwise_dot_after_overwrites_growth_and_deletes():
+    rng = np.random.default_rng(3)
+    rows = SparseRows(capacity=2, width=2)  # forces capacity and width growth
+    kept: list = []
+    for step in range(300):
+        action = rng.random()
+        if kept and action < 0.25:  # delete a random row: the last row moves into it
+            row = int(rng.integers(len(kept)))
+            rows.move_last_to(row)
+            kept[row] = kept[-1]
+            kept.pop()
+        elif kept and action < 0.5:  # overwrite in place
+            row = int(rng.integers(len(kept)))
+            kept[row] = _random_sparse(rng, most=40 if step == 150 else 12)
+            rows.set(row, kept[row])
+        else:
+            kept.append(_random_sparse(rng))
+            rows.set(len(kept) - 1, kept[-1])
+    assert len(rows) == len(kept)
+    query = _random_sparse(rng, most=30)
+    got = rows.dot(query)
+    want = [sparse_dot(query, v) for v in kept]
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-7)
+    subset = np.array([len(kept) - 1, 0])
+    np.testing.assert_allclose(rows.dot(query, subset), [want[-1], want[0]], rtol=1e-6, atol=1e-7)
+    for i, v in enumerate(kept):
+        np.testing.assert_array_equal(rows.row(i)[0], v[0])
+
+
+def test_sparse_rows_accept_indices_beyond_any_declared_dimension():
+    rows = SparseRows()
+    rows.set(0, sparse_vector([5], [1.0]))
+    rows.set(1, sparse_vector([70_000], [0.5]))
+    assert rows.dot(sparse_vector([70_000, 9], [2.0, 1.0])).tolist() == [0.0, 1.0]
+    assert rows.dot(sparse_vector([5], [1.0])).tolist() == [1.0, 0.0]  # the scratch was cleared
+
+
+def test_columns_follow_swap_delete():
+    columns = Columns({"version": np.int64})
+    for i in range(3):
+        columns.set(i, version=i + 10)
+    columns.move_last_to(0)
+    assert columns["version"].tolist() == [12, 11]
+
+
+TOPICS = ["electric bus charging depots", "home care nutrition monitoring", "reading assessment for pupils",
+          "heat pump demand response", "light art for dark squares", "passenger counting sensors on trams"]
+
+
+def _company(i: int, version: int = 1):
+    cities = [[], ["Helsinki"], ["Oulu"], ["Helsinki", "Espoo"]][i % 4]
+    return make_company(f"co-{i:03d}", version=version, description=f"We build {TOPICS[i % 6]} ({i}).",
+                        tags=[TOPICS[(i + version) % 6].split()[0]], cities_of_interest=cities,
+                        status="withdrawn" if i % 11 == 5 else "active")
+
+
+def _unit(rng, d=8):
+    v = rng.normal(size=d).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_ranker_after_churn_ranks_like_a_fresh_ranker_holding_the_final_state():
+    rng = np.random.default_rng(5)
+    churned = Ranker(8, top_k=50)
+    final: dict = {}
+    for step in range(400):
+        i = int(rng.integers(60))
+        if rng.random() < 0.3:
+            churned.remove_company(f"co-{i:03d}")
+            final.pop(f"co-{i:03d}", None)
+        else:
+            company, vector = _company(i, version=step + 1), _unit(rng)
+            churned.upsert_company(company, vector)
+            final[company.company_id] = (company, vector)
+    fresh = Ranker(8, top_k=50)
+    for company, vector in final.values():
+        fresh.upsert_company(company, vector)
+    assert churned.n_companies == fresh.n_companies == len(final)
+    for city in ("Helsinki", "Oulu", "Turku"):
+        challenge = make_challenge(f"ch-{city}", city=city, description="Charging depots for electric buses.")
+        query = _unit(rng)
+        assert churned.rank_companies(challenge, query, TODAY) == fresh.rank_companies(challenge, query, TODAY)
+
+
+def test_ranker_scores_equal_pairwise_scoring_and_rules_hold_with_a_small_pool():
+    rng = np.random.default_rng(9)
+    companies = [_company(i) for i in range(40)]
+    vectors = {c.company_id: _unit(rng) for c in companies}
+    challenge, query = make_challenge(city="Oulu", description="Home care nutrition for older people."), _unit(rng)
+    ranker = Ranker(8, top_k=40, candidate_pool=5)
+    for c in companies:
+        ranker.upsert_company(c, vectors[c.company_id])
+    ranked = ranker.rank_companies(challenge, query, TODAY)
+    assert len(ranked) == 5  # the pool bounds what is scored in full
+    by_id = {c.company_id: c for c in companies}
+    for match in ranked:
+        company = by_id[match.company_id]
+        assert company.status == "active" and (not company.cities_of_interest or "Oulu" in company.cities_of_interest)
+        pair = scoring.score_pairs([challenge], [company], np.array([float(query @ vectors[company.company_id])]))
+        assert match.score == pytest.approx(float(pair.score[0]), abs=2e-6)
+        assert match.reasons[-1] in ("works in Oulu", "works in all six cities")
+    eligible = [c for c in companies if c.status == "active" and (not c.cities_of_interest or "Oulu" in c.cities_of_interest)]
+    best_dense = sorted(eligible, key=lambda c: -float(query @ vectors[c.company_id]))[:5]
+    assert {m.company_id for m in ranked} == {c.company_id for c in best_dense}
+
+
+def test_rank_challenges_respects_deadline_status_and_cities():
+    rng = np.random.default_rng(2)
+    ranker = Ranker(8)
+    open_oulu = make_challenge("ch-oulu", city="Oulu", description="Buses.")
+    open_turku = make_challenge("ch-turku", city="Turku", description="Buses.")
+    past = make_challenge("ch-past", city="Oulu", description="Buses.", deadline="2026-12-31")
+    for c in (open_oulu, open_turku, past):
+        ranker.upsert_challenge(c, _unit(rng))
+    company = make_company("co-o", description="Buses.", cities_of_interest=["Oulu"])
+    ranked = ranker.rank_challenges(company, _unit(rng), TODAY)
+    assert [m.challenge_id for m in ranked] == ["ch-oulu"]
+    assert "works in Oulu" in ranked[0].reasons
