@@ -6,7 +6,7 @@ import httpx
 import pytest
 from fastapi import FastAPI, Request
 
-from services.ingest.app import BodyLimit
+from services.ingest.limits import BodyLimit
 
 
 def echo_app(limit: int) -> FastAPI:
@@ -93,7 +93,7 @@ def test_service_errors_map_to_their_status_and_body():
         NotFoundError,
         NotReadyError,
     )
-    from services.ingest.app import _domain_error
+    from services.ingest.errors import domain_error
 
     raised = {
         "conflict": ConflictError("version 1 of challenge 'c' is not newer than its current version 2"),
@@ -105,7 +105,7 @@ def test_service_errors_map_to_their_status_and_body():
             {"type": "value_error", "loc": ("body", "challenge_id"), "msg": "must equal the id in the path (c)", "input": "d"}]),
     }
     app = FastAPI()
-    app.add_exception_handler(MatchmakerError, _domain_error)
+    app.add_exception_handler(MatchmakerError, domain_error)
 
     @app.get("/{name}")
     async def fail(name: str):

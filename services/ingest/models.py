@@ -1,0 +1,48 @@
+"""The ingest API's request and response bodies: the event contracts with id and version optional.
+
+Plain pydantic models (no FastAPI): the service builds `Accepted` answers, the routes declare them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from schemas import Challenge, CompanyProfile
+from schemas.events import Identifier
+
+
+class ChallengeRequest(Challenge):
+    """A Challenge as a request body: `challenge_id` comes from the path (or is assigned by POST), and
+    `version` may be omitted, in which case the API assigns the next one."""
+
+    challenge_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")
+    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")
+
+
+class CompanyProfileRequest(CompanyProfile):
+    """A CompanyProfile as a request body: `company_id` comes from the path, `version` is optional."""
+
+    company_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")
+    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")
+
+
+class Accepted(BaseModel):
+    """Where the event now is in Kafka."""
+
+    kind: Literal["challenge", "company"]
+    key: str = Field(description="The message key: challenge_id or company_id.")
+    version: int | None = Field(description="Version of the published event (for a tombstone: the last known version).")
+    tombstone: bool = Field(default=False, description="True when a null value (erasure) was published.")
+    published: bool = Field(default=True, description="False when nothing needed publishing (closing a closed challenge).")
+    topic: str
+    partition: int
+    offset: int
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+__all__ = ["Accepted", "ChallengeRequest", "CompanyProfileRequest", "Problem"]
