@@ -87,47 +87,47 @@ def dense_scale(sizes=(10_000, 100_000, 1_000_000), dimension: int = 384, pool: 
     """Per N: the bare matrix-vector product vs the Ranker's dense retrieval, the same code it runs: the
     similarities, the rules as a mask over N rows (random statuses and cities) and the top-`pool` candidates
     by a partial sort; then upsert/delete times."""
+    return [_dense_row(n, dimension, pool) for n in sizes]  # one size at a time: each frees its arrays
+
+
+def _dense_row(n: int, dimension: int, pool: int) -> dict:
     from matcher.ranker import candidate_rows, companies_allowed
     from matcher.store import Columns
 
-    rows = []
-    for n in sizes:
-        index = VectorIndex(dimension)
-        matrix = data.unit_vectors(n, dimension, seed=n)
+    index = VectorIndex(dimension)
+    matrix = data.unit_vectors(n, dimension, seed=n)
+    started = time.perf_counter()
+    for i in range(n):
+        index.upsert(f"c{i}", matrix[i])
+    load_s = time.perf_counter() - started
+    rng = np.random.default_rng(n)
+    columns = Columns({"usable": np.bool_, "cities": np.uint8}, capacity=n)
+    columns._arrays["usable"][:] = rng.random(n) < 0.97
+    columns._arrays["cities"][:] = rng.integers(1, 64, n)
+    columns._rows = n
+    query = data.unit_vectors(1, dimension, seed=7)[0]
+    bare = _median_time(lambda: matrix @ query, 7)
+
+    def retrieve():
+        return candidate_rows(index.similarities(query), companies_allowed(columns, "Oulu"), pool)
+
+    retrieve_s = _median_time(retrieve, 7)
+    sims_s = _median_time(lambda: index.similarities(query), 7)
+    extra = data.unit_vectors(200, dimension, seed=9)
+    up = []
+    for i in range(100):  # new ids (append) and existing ids (overwrite in place)
         started = time.perf_counter()
-        for i in range(n):
-            index.upsert(f"c{i}", matrix[i])
-        load_s = time.perf_counter() - started
-        rng = np.random.default_rng(n)
-        columns = Columns({"usable": np.bool_, "cities": np.uint8}, capacity=n)
-        columns._arrays["usable"][:] = rng.random(n) < 0.97
-        columns._arrays["cities"][:] = rng.integers(1, 64, n)
-        columns._rows = n
-        query = data.unit_vectors(1, dimension, seed=7)[0]
-        bare = _median_time(lambda: matrix @ query, 7)
-
-        def retrieve():
-            return candidate_rows(index.similarities(query), companies_allowed(columns, "Oulu"), pool)
-
-        retrieve_s = _median_time(retrieve, 7)
-        sims_s = _median_time(lambda: index.similarities(query), 7)
-        extra = data.unit_vectors(200, dimension, seed=9)
-        up = []
-        for i in range(100):  # new ids (append) and existing ids (overwrite in place)
-            started = time.perf_counter()
-            index.upsert(f"new{i}" if i % 2 else f"c{i * 7}", extra[i])
-            up.append(time.perf_counter() - started)
-        rm = []
-        for i in range(100):
-            started = time.perf_counter()
-            index.remove(f"c{i * 13 + 1}")
-            rm.append(time.perf_counter() - started)
-        rows.append({"n": n, "bare_s": bare, "similarities_s": sims_s, "dense_retrieval_s": retrieve_s,
-                     "ratio": retrieve_s / bare, "upsert_us": 1e6 * statistics.median(up),
-                     "upsert_max_us": 1e6 * max(up), "delete_us": 1e6 * statistics.median(rm),
-                     "delete_max_us": 1e6 * max(rm), "load_s": load_s})
-        del index, matrix
-    return rows
+        index.upsert(f"new{i}" if i % 2 else f"c{i * 7}", extra[i])
+        up.append(time.perf_counter() - started)
+    rm = []
+    for i in range(100):
+        started = time.perf_counter()
+        index.remove(f"c{i * 13 + 1}")
+        rm.append(time.perf_counter() - started)
+    return {"n": n, "bare_s": bare, "similarities_s": sims_s, "dense_retrieval_s": retrieve_s,
+                 "ratio": retrieve_s / bare, "upsert_us": 1e6 * statistics.median(up),
+                 "upsert_max_us": 1e6 * max(up), "delete_us": 1e6 * statistics.median(rm),
+                 "delete_max_us": 1e6 * max(rm), "load_s": load_s}
 
 
 def _fill(ranker: Ranker, templates, template_features, vectors: np.ndarray, prefix: str, table: dict | None,

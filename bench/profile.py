@@ -17,8 +17,10 @@ import sys
 import time
 
 from bench import data
-from bench.kafka import WorkerProcess, bench_broker, make_namespace, publish
+from bench.kafka import bench_broker, publish
 from services.settings import PROJECT_ROOT
+from tests.support.broker import make_namespace
+from tests.support.processes import WorkerProcess
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 

@@ -17,24 +17,26 @@ import subprocess
 import sys
 import time
 import urllib.request
+from typing import Any
 
 import numpy as np
 
 from bench import data, inproc
 from bench.kafka import (
-    WorkerProcess,
     bench_broker,
     broker_pid,
     cpu_seconds,
-    make_namespace,
     publish,
     read_topic,
     vm_status,
 )
 from matcher import challenge_text, company_text
+from schemas import CompanyProfile
 from services.model_env import use_offline_models
 from services.ops.progress import wait_until_drained
 from services.settings import PROJECT_ROOT, Settings
+from tests.support.broker import make_namespace
+from tests.support.processes import WorkerProcess
 
 ARTIFACTS = PROJECT_ROOT / "artifacts"
 BACKLOG = int(os.environ.get("MATCHMAKER_BENCH_BACKLOG", "2000"))
@@ -106,7 +108,10 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
                 delay = start + i / rate - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                (pub.publish_company if hasattr(entity, "company_id") else pub.publish_challenge)(entity)
+                if isinstance(entity, CompanyProfile):
+                    pub.publish_company(entity)
+                else:
+                    pub.publish_challenge(entity)
                 pub._producer.flush()  # send now: the record's timestamp is its arrival
         wait_until_drained(settings, timeout=600, alive=lambda: worker.alive, settle=1.0)
         inputs = {(("company" if r.value and "company_id" in r.value else "challenge"), r.key): r.timestamp_ms
@@ -114,6 +119,8 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         done: dict[tuple[str, str], int] = {}
         for r in read_topic(settings, settings.topic_matches):
             v = r.value
+            if v is None:
+                continue
             key = (v["trigger"], v["challenge_id"] if v["trigger"] == "challenge" else v["company_id"])
             done[key] = max(done.get(key, 0), r.timestamp_ms)
         wanted = {("company", e.company_id) if hasattr(e, "company_id") else ("challenge", e.challenge_id) for e in load}
@@ -138,7 +145,7 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
     whatever the arrival order inside a backlog, so the trigger=challenge match_ids must be equal."""
     companies = data.companies(n_companies, seed=51, prefix="sco")
     challenges = data.challenges(n_challenges, seed=52, prefix="sch")
-    out = {}
+    out: dict[int, dict[str, Any]] = {}
     for workers in (1, 3):
         settings = make_namespace(base)
         procs = [WorkerProcess(settings.model_copy(update={"worker_web_port": 0 or _free_port()}), name=f"scale{workers}-{i}")
@@ -150,7 +157,7 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
             wait_until_drained(settings, timeout=900, alive=alive, settle=2.0)
             publish(settings, challenges)
             wait_until_drained(settings, timeout=900, alive=alive, settle=2.0)
-            results = [r.value for r in read_topic(settings, settings.topic_matches)]
+            results = [r.value for r in read_topic(settings, settings.topic_matches) if r.value is not None]
         finally:
             for p in procs:
                 p.stop()

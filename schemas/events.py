@@ -11,7 +11,7 @@ import hashlib
 import re
 from datetime import date, datetime, timezone
 from enum import Enum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -150,16 +150,16 @@ class MatchResult(_Event):
     produced_at: datetime
 
     @classmethod
-    def create(cls, **fields: object) -> "MatchResult":
+    def create(cls, **fields: Any) -> "MatchResult":
         """Build a result, deriving match_id and stamping produced_at (UTC)."""
         fields.setdefault(
             "match_id",
             match_id_for(
                 str(fields["challenge_id"]),
-                int(fields["challenge_version"]),  # type: ignore[arg-type]
+                int(fields["challenge_version"]),
                 str(fields["company_id"]),
-                int(fields["company_version"]),  # type: ignore[arg-type]
+                int(fields["company_version"]),
             ),
         )
         fields.setdefault("produced_at", datetime.now(timezone.utc))
-        return cls(**fields)  # type: ignore[arg-type]
+        return cls(**fields)

@@ -49,7 +49,10 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
     from schemas import Subscription
-    from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription
+    from services.delivery.subscriptions import (
+        ensure_notifier_topics,
+        publish_subscription,
+    )
 
     try:
         subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
@@ -87,7 +90,11 @@ def _inbox(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _inbox_token(settings: Settings, args: argparse.Namespace) -> int:
-    from services.delivery.subscriptions import ensure_notifier_topics, issue_token, revoke_token
+    from services.delivery.subscriptions import (
+        ensure_notifier_topics,
+        issue_token,
+        revoke_token,
+    )
 
     ensure_notifier_topics(settings)
     if args.action == "revoke":

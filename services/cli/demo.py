@@ -57,8 +57,8 @@ def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 def run_demo(settings: Settings, as_json: bool = False) -> int:
-    from services.datasets import load_jsonl
     from schemas import Challenge, CompanyProfile
+    from services.datasets import load_jsonl
     from services.kafka.local import LocalBroker
     from services.kafka.publisher import Publisher, publish_file
     from services.kafka.results import latest_rankings, read_matches

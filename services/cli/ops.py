@@ -38,7 +38,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _lag(settings: Settings, args: argparse.Namespace) -> int:
-    from services.ops.lag_sampler import LagSampler, LagTracker, format_report, system_groups
+    from services.ops.lag_sampler import (
+        LagSampler,
+        LagTracker,
+        format_report,
+        system_groups,
+    )
 
     if args.samples < 2:
         raise InvalidInputError("--samples must be at least 2 (a status needs a window)")

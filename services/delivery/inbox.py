@@ -33,11 +33,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ValidationError
 
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
-from services.kafka import codec
 from services.bearer import hash_token
+from services.kafka import codec
+from services.kafka.reader import replay_batches
 from services.settings import Settings
 from services.versioning import Closure
-from services.kafka.reader import replay_batches
 
 log = logging.getLogger("matchmaker.inbox")
 

@@ -36,17 +36,37 @@ from typing import Any, Callable
 
 import faust
 import httpx
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    generate_latest,
+)
 from pydantic import ValidationError
 
-from schemas import Challenge, CompanyProfile, MatchResult, Notification, NotificationDeadLetter, Subscription
+from schemas import (
+    Challenge,
+    CompanyProfile,
+    MatchResult,
+    Notification,
+    NotificationDeadLetter,
+    Subscription,
+)
+from services.delivery.messages import (
+    BELOW,
+    DEAD,
+    DELIVERED,
+    PENDING,
+    STALE,
+    UNSUBSCRIBED,
+    ChallengeStatus,
+    DeliveryEntry,
+)
+from services.delivery.webhooks import signed_headers
 from services.errors import ConfigurationError
 from services.kafka import codec
 from services.kafka.faust_app import make_app, run_faust_worker
-from services.delivery.messages import (
-    BELOW, DEAD, DELIVERED, PENDING, STALE, UNSUBSCRIBED, ChallengeStatus, DeliveryEntry,
-)
-from services.delivery.webhooks import signed_headers
 from services.settings import Settings
 from services.versioning import Closure
 

@@ -71,8 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
-    app.add_exception_handler(StarletteHTTPException, method_not_allowed)
-    app.add_exception_handler(MatchmakerError, domain_error)
+    # Starlette types a handler as taking any Exception; these take the exception class they are registered for
+    app.add_exception_handler(StarletteHTTPException, method_not_allowed)  # type: ignore[arg-type]
+    app.add_exception_handler(MatchmakerError, domain_error)  # type: ignore[arg-type]
     for router in ROUTERS:
         app.include_router(router)
     return app

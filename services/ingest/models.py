@@ -13,19 +13,21 @@ from schemas import Challenge, CompanyProfile
 from schemas.events import Identifier
 
 
+# Request bodies may leave out what the event requires (the id, the version): the API fills them in
+# before it validates the event, so these fields deliberately widen the event's types.
 class ChallengeRequest(Challenge):
     """A Challenge as a request body: `challenge_id` comes from the path (or is assigned by POST), and
     `version` may be omitted, in which case the API assigns the next one."""
 
-    challenge_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")
-    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")
+    challenge_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")  # type: ignore[assignment]
+    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")  # type: ignore[assignment]
 
 
 class CompanyProfileRequest(CompanyProfile):
     """A CompanyProfile as a request body: `company_id` comes from the path, `version` is optional."""
 
-    company_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")
-    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")
+    company_id: Identifier | None = Field(default=None, description="Optional; must equal the path id when given.")  # type: ignore[assignment]
+    version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")  # type: ignore[assignment]
 
 
 class Accepted(BaseModel):

@@ -13,19 +13,30 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
 from schemas import Challenge, CompanyProfile
-from services.errors import BrokerError, ConflictError, ForbiddenError, InvalidInputError, NotFoundError, NotReadyError
 from services import versioning
+from services.errors import (
+    BrokerError,
+    ConflictError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    NotReadyError,
+)
 from services.ingest.idempotency import IdempotencyStore, fingerprint
 from services.ingest.models import Accepted, ChallengeRequest, CompanyProfileRequest
 from services.ingest.tokens import Principal, TokenStore
 from services.ingest.versions import Entry, TopicFollower, VersionView
+from services.kafka.codec import Kind
 from services.settings import Settings
+
+if TYPE_CHECKING:
+    from kafka import KafkaProducer
 
 log = logging.getLogger("matchmaker.api")
 
@@ -56,7 +67,7 @@ class Ingest:
         self.idempotency = IdempotencyStore(api.idempotency_path(settings.home), api.idempotency_ttl_seconds)
         self.view = VersionView()
         self.follower: TopicFollower | None = None
-        self.producer = None
+        self.producer: KafkaProducer | None = None
         self._stripes = [threading.Lock() for _ in range(256)]
         self.topics = {"challenge": settings.topic_challenges, "company": settings.topic_companies}
 
@@ -83,7 +94,7 @@ class Ingest:
     def ready(self) -> bool:
         return self.follower is not None and self.follower.ready.is_set() and self.follower.failed is None
 
-    def _lock(self, kind: str, key: str) -> threading.Lock:
+    def _lock(self, kind: Kind, key: str) -> threading.Lock:
         return self._stripes[hash((kind, key)) % len(self._stripes)]
 
     # -- idempotency wrapper ------------------------------------------------------------------
@@ -114,9 +125,11 @@ class Ingest:
         return Answer(status, payload, replayed=False)
 
     # -- Kafka ---------------------------------------------------------------------------------
-    def _send(self, kind: str, key: str, value: bytes | None):
+    def _send(self, kind: Kind, key: str, value: bytes | None):
         from kafka.errors import KafkaError
 
+        if self.producer is None:
+            raise NotReadyError("the API is starting: its Kafka producer is not connected yet")
         try:
             return self.producer.send(self.topics[kind], key=key.encode("utf-8"), value=value).get(
                 timeout=self.api.publish_timeout
@@ -133,7 +146,7 @@ class Ingest:
             raise _field_error(("body",), f"the event cannot be encoded as UTF-8 JSON: {error}", None) from error
 
     @staticmethod
-    def _next_version(kind: str, key: str, entry: Entry | None, requested: int | None) -> int:
+    def _next_version(kind: Kind, key: str, entry: Entry | None, requested: int | None) -> int:
         current = entry.version if entry else None
         if requested is None:
             return (current or 0) + 1
@@ -141,7 +154,7 @@ class Ingest:
             raise ConflictError(f"version {requested} of {kind} {key!r} is not newer than its current version {current}")
         return requested
 
-    def _accepted(self, kind: str, key: str, version: int | None, metadata, status: int = 202,
+    def _accepted(self, kind: Kind, key: str, version: int | None, metadata, status: int = 202,
                   tombstone: bool = False) -> tuple[int, Accepted]:
         return status, Accepted(kind=kind, key=key, version=version, tombstone=tombstone, topic=metadata.topic,
                                 partition=metadata.partition, offset=metadata.offset)

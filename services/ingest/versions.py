@@ -20,17 +20,16 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Literal
 
 from schemas import Challenge, CompanyProfile
 from services import versioning
 from services.kafka import codec
+from services.kafka.codec import Kind
 from services.kafka.reader import replay_batches
 from services.settings import Settings
 
 log = logging.getLogger("matchmaker.api")
 
-Kind = Literal["challenge", "company"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,7 @@ class VersionView:
                 self._entries[(kind, key)] = Entry(event.version, False, partition, offset,
                                                    event if isinstance(event, Challenge) else None)
             else:  # a stale or repeated version: the worker ignores it, and so do we
+                assert current is not None  # decide() lets any version win over no version
                 self._entries[(kind, key)] = Entry(current.version, current.deleted, partition, offset, current.challenge)
 
     def apply_record(self, kind: Kind, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:

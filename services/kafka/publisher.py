@@ -11,7 +11,6 @@ send waits for the broker's acknowledgement from all in-sync replicas.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
 
 from kafka.errors import MessageSizeTooLargeError
 
@@ -20,7 +19,6 @@ from services.datasets import load_jsonl
 from services.errors import InvalidInputError, MessageTooLarge
 from services.kafka import clients
 from services.settings import Settings
-
 
 DEFAULT_MAX_REQUEST_SIZE = 1_048_576  # kafka-python's default, and about the broker's message.max.bytes
 
@@ -102,15 +100,13 @@ class Publisher:
 
 def publish_file(publisher: Publisher, kind: str, path: str | Path) -> int:
     """Validate every line of a JSONL file first, then publish them all. Returns the count."""
+    # a bad line raises InvalidInputError naming its file and line, before anything is sent
     if kind == "challenges":
-        model: type[Challenge | CompanyProfile] = Challenge
-        send = publisher.publish_challenge
+        for challenge in load_jsonl(path, Challenge):
+            publisher.publish_challenge(challenge)
     elif kind == "companies":
-        model = CompanyProfile
-        send = publisher.publish_company
+        for company in load_jsonl(path, CompanyProfile):
+            publisher.publish_company(company)
     else:
         raise InvalidInputError(f"unknown kind {kind!r}: use challenges or companies")
-    items: Iterable = load_jsonl(path, model)  # a bad line raises InvalidInputError naming its file and line
-    for item in items:
-        send(item)
     return publisher.flush()

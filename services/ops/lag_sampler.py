@@ -153,15 +153,17 @@ class LagSampler:
                 out[group] = ("Unknown", 0, None)
                 continue
             members = info.get("members") or []
-            assigned: set[TopicPartition] | None = set()
+            partitions: set[TopicPartition] = set()
+            known = True  # False when a member's assignment cannot be read
             for member in members:
                 assignment = member.get("member_assignment")
                 if not isinstance(assignment, dict):
-                    assigned = None
+                    known = False
                     break
                 for item in assignment.get("assigned_partitions") or []:
-                    assigned.update(TopicPartition(item["topic"], p) for p in item["partitions"])
-            out[group] = (info.get("group_state") or "Unknown", len(members), assigned if members else set())
+                    partitions.update(TopicPartition(item["topic"], p) for p in item["partitions"])
+            assigned = (partitions if known else None) if members else set()
+            out[group] = (info.get("group_state") or "Unknown", len(members), assigned)
         return out
 
     def _committed(self, groups: list[str]) -> dict[str, dict]:
@@ -285,6 +287,7 @@ class LagTracker:
                     str(window.status()), p.active, _round(rate(samples, "committed")), _round(rate(samples, "end")),
                 ))
             committed_rows = [r for r in rows if r.lag is not None]
+            lags = [r.lag for r in committed_rows if r.lag is not None]
             if not g.has_commits and g.members == 0:
                 status = Status.NOTFOUND
             else:
@@ -292,7 +295,7 @@ class LagTracker:
             rates = [r.consume_rate for r in committed_rows if r.consume_rate is not None]
             reports.append(GroupReport(
                 g.group, str(status), g.state, g.members,
-                sum(r.lag for r in committed_rows), max((r.lag for r in committed_rows), default=0),
+                sum(lags), max(lags, default=0),
                 max((r.lag_seconds or 0.0 for r in committed_rows), default=0.0),
                 _round(sum(rates)) if rates else None, rows,
             ))

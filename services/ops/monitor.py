@@ -219,12 +219,12 @@ class MonitorState:
                 "series": {key: [lags.get(group, {}).get(key) for _, lags, _ in history] for key in keys},
                 "consume_rate": [rates.get(group) for _, _, rates in history],
             }
-        topics: dict[str, float] = {}
+        topics: dict[str, dict[int, float]] = {}
         if report:
             for g in report.groups:
                 for p in g.partitions:
                     if p.produce_rate is not None:
-                        topics.setdefault(p.topic, {})[p.partition] = p.produce_rate  # type: ignore[index]
+                        topics.setdefault(p.topic, {})[p.partition] = p.produce_rate
         return {
             "at": report.at if report else None,
             "ready": self.ready,

@@ -33,14 +33,27 @@ import faust
 import numpy as np
 from kafka.partitioner.default import murmur2
 
-from matcher import Match, Ranker, challenge_text, company_text, load_embedder, merge_partial_rankings
+from matcher import (
+    Match,
+    Ranker,
+    challenge_text,
+    company_text,
+    load_embedder,
+    merge_partial_rankings,
+)
 from schemas import Challenge, CompanyProfile, MatchResult
 from services import versioning
 from services.kafka import codec
-from services.stream import metrics
 from services.kafka.faust_app import make_app, run_faust_worker
-from services.stream.messages import EntityRecord, Erasure, MergeState, Partial, ShardInput
 from services.settings import Settings
+from services.stream import metrics
+from services.stream.messages import (
+    EntityRecord,
+    Erasure,
+    MergeState,
+    Partial,
+    ShardInput,
+)
 
 log = logging.getLogger("matchmaker.worker")
 

@@ -12,7 +12,13 @@ from schemas.events import ID_MAX_LENGTH, ID_PATTERN
 from services.ingest.auth import Publisher
 from services.ingest.dependencies import Service
 from services.ingest.models import Accepted, ChallengeRequest, Problem
-from services.ingest.routes.common import ACCEPTED_DOC, ERRORS, WRITE_RESPONSES, IdempotencyKey, publish
+from services.ingest.routes.common import (
+    ACCEPTED_DOC,
+    ERRORS,
+    WRITE_RESPONSES,
+    IdempotencyKey,
+    publish,
+)
 
 CHALLENGE_EXAMPLE = {
     "challenge_id": "ch-esp-101", "city": "Espoo", "language": "en", "title": "Quieter school yards",

@@ -7,9 +7,8 @@ import json
 import pytest
 
 from tests.support.broker import make_namespace
-from tests.support.processes import WorkerProcess
-
 from tests.support.kafka import challenge, company, publisher_for
+from tests.support.processes import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

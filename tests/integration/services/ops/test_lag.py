@@ -75,7 +75,9 @@ def poll_statuses(tracker: LagTracker, group: str, count: int, interval: float) 
     statuses = []
     for _ in range(count):
         started = time.monotonic()
-        statuses.append(tracker.poll().group(group).status)
+        report = tracker.poll().group(group)
+        assert report is not None, f"group {group} not in the report"
+        statuses.append(report.status)
         time.sleep(max(0.0, interval - (time.monotonic() - started)))
     return statuses
 

@@ -7,7 +7,6 @@ import json
 import pytest
 
 from services.errors import MessageTooLarge
-
 from tests.support.kafka import (
     all_matches,
     challenge,

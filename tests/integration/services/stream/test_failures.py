@@ -14,9 +14,8 @@ from services.kafka.local import LocalBroker
 from services.kafka.results import latest_rankings
 from services.settings import Settings
 from tests.support.broker import make_namespace
-from tests.support.processes import WorkerProcess
-
 from tests.support.kafka import all_matches, publisher_for
+from tests.support.processes import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

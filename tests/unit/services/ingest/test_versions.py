@@ -7,7 +7,9 @@ from services.ingest.versions import VersionView
 
 
 def challenge(version: int, **extra) -> Challenge:
-    return Challenge(challenge_id="ch-1", version=version, city="Espoo", title="T", description="D", **extra)
+    return Challenge.model_validate(
+        {"challenge_id": "ch-1", "version": version, "city": "Espoo", "title": "T", "description": "D", **extra}
+    )
 
 
 def test_higher_versions_replace_lower_ones_are_ignored():
