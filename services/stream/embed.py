@@ -1,0 +1,103 @@
+"""Stage 1: validate the input events, embed them in batches, and route them to their shards.
+
+Invalid messages go to the dead-letter topic; tombstones are routed as deletions, without a model call.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+
+import faust
+import numpy as np
+
+from matcher import challenge_text, company_text, load_embedder
+from schemas import Challenge, CompanyProfile
+from services.kafka import codec
+from services.settings import Settings
+from services.stream import metrics
+from services.stream.messages import ShardInput
+from services.stream.outputs import confirm
+from services.stream.routing import shards_for
+
+log = logging.getLogger("matchmaker.worker")
+
+
+class Encoder:
+    """The sentence model, loaded on first use, run in its own thread (shared by every stage)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="embed")
+        self._model = None
+
+    @property
+    def model(self):
+        if self._model is None:
+            if self.settings.torch_threads:
+                import torch
+
+                torch.set_num_threads(self.settings.torch_threads)
+            self._model = load_embedder(self.settings.model)
+        return self._model
+
+    async def encode(self, texts: list[str], stage: str) -> np.ndarray:
+        """Run the model in its own thread so heartbeats and commits go on meanwhile."""
+        started = time.perf_counter()
+        vectors = await asyncio.get_running_loop().run_in_executor(self._executor, self.model.encode, texts)
+        metrics.EMBEDDING_SECONDS.observe(time.perf_counter() - started)
+        metrics.EMBEDDED_TEXTS.labels(stage).inc(len(texts))
+        return vectors
+
+
+class EmbedStage:
+    """The `embed` agent: challenges and companies in, ShardInput messages (or dead letters) out."""
+
+    def __init__(self, settings: Settings, encoder: Encoder, shard_input: faust.TopicT, dead_letters: faust.TopicT) -> None:
+        self.settings = settings
+        self.encoder = encoder
+        self.shard_input = shard_input
+        self.dead_letters = dead_letters
+
+    async def run(self, stream: faust.StreamT) -> None:
+        s = self.settings
+        async for events in stream.take_events(s.embed_batch_size, within=s.embed_batch_window):
+            await self.batch(events)
+
+    async def batch(self, events: Iterable[faust.EventT]) -> None:
+        accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]] = []
+        pending = []
+        for event in events:
+            message = event.message
+            kind: codec.Kind = "challenge" if message.topic == self.settings.topic_challenges else "company"
+            metrics.EVENTS_CONSUMED.labels(message.topic).inc()
+            decoded = codec.decode(kind, message.key, message.value)
+            if isinstance(decoded, codec.Rejected):
+                metrics.DEAD_LETTERS.labels(decoded.category).inc()
+                log.warning("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, decoded.reason)
+                record = codec.dead_letter(message.topic, message.partition, message.offset, message.key, message.value, decoded)
+                pending.append(await self.dead_letters.send(key=message.key, value=record))
+            elif isinstance(decoded, codec.Tombstone):
+                deletion = ShardInput(kind, deleted=decoded.key, source_timestamp=message.timestamp)
+                pending += await self.route(deletion, kind, decoded.key)
+            else:
+                accepted.append((event, decoded))
+        if accepted:
+            texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
+            vectors = await self.encoder.encode(texts, stage="input")
+            model = self.encoder.model.name
+            for (event, entity), vector in zip(accepted, vectors):
+                kind = "challenge" if isinstance(entity, Challenge) else "company"
+                payload = ShardInput(kind, entity.model_dump(mode="json"), codec.encode_vector(vector),
+                                     model, event.message.timestamp)
+                pending += await self.route(payload, kind, entity.key)
+        await confirm(pending)
+
+    async def route(self, payload: ShardInput, kind: str, key: str) -> list:
+        """Send to the entity's shard partitions (see routing.shards_for); returns the pending sends."""
+        value = payload.to_json()
+        return [await self.shard_input.send(key=key.encode(), value=value, partition=p)
+                for p in shards_for(kind, key, self.settings.shards)]

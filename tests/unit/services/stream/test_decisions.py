@@ -1,0 +1,167 @@
+"""The worker's version and merge decisions: which events a shard applies, when a ranking is complete."""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import permutations
+
+from matcher_factories import HashEmbedder, make_challenge, make_company
+
+from matcher import Match, Ranker, challenge_text, company_text
+from services.stream.decisions import merge_step, skip_reason
+from services.stream.messages import EntityRecord, MergeState, Partial
+from services.stream.routing import shard_of, shards_for
+
+TODAY = date(2027, 1, 1)
+
+
+def _record(version: int, sent: bool = True, erased=None) -> EntityRecord:
+    if erased:
+        return EntityRecord(0, version, sent=True, erased=erased)
+    return EntityRecord(0, version, {"id": "x"}, "vec", "model", sent=sent)
+
+
+# -- versions ----------------------------------------------------------------------------------
+def test_a_new_entity_is_applied():
+    assert skip_reason(None, 1) is None
+
+
+def test_a_newer_version_is_applied():
+    assert skip_reason(_record(3), 4) is None
+    assert skip_reason(_record(3, sent=False), 9) is None
+
+
+def test_an_older_version_is_stale():
+    assert skip_reason(_record(3), 2) == "stale"
+    assert skip_reason(_record(3, sent=False), 2) == "stale"
+
+
+def test_a_duplicate_whose_outputs_were_confirmed_is_skipped():
+    assert skip_reason(_record(3, sent=True), 3) == "duplicate"
+
+
+def test_a_duplicate_whose_outputs_were_not_confirmed_is_applied_again():
+    assert skip_reason(_record(3, sent=False), 3) is None
+
+
+def test_an_erased_record_keeps_replays_ignored_but_takes_a_newer_version():
+    for why in ("deleted", "withdrawn", "closed"):
+        erased = _record(5, erased=why)
+        assert skip_reason(erased, 4) == "stale"
+        assert skip_reason(erased, 5) == "duplicate"
+        assert skip_reason(erased, 6) is None
+
+
+# -- merge -------------------------------------------------------------------------------------
+def _match(company_id: str, score: float, version: int = 1) -> Match:
+    return Match("ch-1", company_id, version, 1, score, {"dense": score}, ())
+
+
+def _partial(shard: int, matches, version: int = 1, shards: int = 3) -> Partial:
+    return Partial("ch-1", version, shard, shards, 1.0, tuple(matches))
+
+
+PARTS = {0: [_match("a", 0.9), _match("d", 0.4)], 1: [_match("b", 0.8)], 2: [_match("c", 0.7), _match("e", 0.1)]}
+
+
+def _feed(partials, state=None, top_k=10):
+    """Apply partials in order as the merge stage does; returns the final state and every ranking sent."""
+    sent = []
+    for partial in partials:
+        step = merge_step(state, partial, top_k)
+        if step is None:
+            continue
+        state, ranked = step
+        if ranked is not None:
+            sent.append([(m.rank, m.company_id) for m in ranked])
+    return state, sent
+
+
+def test_partials_in_any_order_give_one_ranking_once_all_shards_reported():
+    expected = [(1, "a"), (2, "b"), (3, "c"), (4, "d"), (5, "e")]
+    for order in permutations(range(3)):
+        state, sent = _feed([_partial(s, PARTS[s]) for s in order])
+        assert sent == [expected]
+        assert state == MergeState(1, done=True)
+
+
+def test_completion_comes_exactly_with_the_last_shard():
+    state = None
+    for shard in (2, 0):
+        state, ranked = merge_step(state, _partial(shard, PARTS[shard]), 10)
+        assert ranked is None and not state.done
+    assert set(state.parts) == {"2", "0"}
+    state, ranked = merge_step(state, _partial(1, PARTS[1]), 10)
+    assert state.done and [m.company_id for m in ranked] == ["a", "b", "c", "d", "e"]
+
+
+def test_a_duplicate_partial_does_not_complete_the_ranking():
+    state, sent = _feed([_partial(0, PARTS[0]), _partial(0, PARTS[0]), _partial(1, PARTS[1])])
+    assert sent == [] and set(state.parts) == {"0", "1"}
+    state, sent = _feed([_partial(2, PARTS[2])], state)
+    assert len(sent) == 1
+
+
+def test_a_redelivered_partial_after_completion_is_ignored():
+    done, _ = _feed([_partial(s, PARTS[s]) for s in range(3)])
+    assert merge_step(done, _partial(1, PARTS[1]), 10) is None
+
+
+def test_an_older_version_is_ignored_once_a_newer_one_started():
+    state, _ = _feed([_partial(0, PARTS[0], version=2)])
+    assert merge_step(state, _partial(1, PARTS[1], version=1), 10) is None
+    done, _ = _feed([_partial(s, PARTS[s], version=2) for s in (1, 2)], state)
+    assert done == MergeState(2, done=True)
+    assert merge_step(done, _partial(2, PARTS[2], version=1), 10) is None
+
+
+def test_a_newer_version_starts_over_and_drops_the_older_partials():
+    state, _ = _feed([_partial(0, PARTS[0], version=1), _partial(1, PARTS[1], version=1)])
+    state, sent = _feed([_partial(2, PARTS[2], version=2)], state)
+    assert sent == [] and state == MergeState(2, {"2": tuple(PARTS[2])})
+
+
+def test_the_merged_list_keeps_top_k():
+    _, sent = _feed([_partial(s, PARTS[s]) for s in range(3)], top_k=2)
+    assert sent == [[(1, "a"), (2, "b")]]
+
+
+def test_a_sharded_ranking_equals_a_single_process_ranking_ties_included():
+    embedder, shards, top_k = HashEmbedder(), 3, 5
+    challenge = make_challenge(title="Electric bus charging", description="Charging depots for electric buses.")
+    # equal descriptions score equal: ties are ordered by company id, whichever shard holds them
+    companies = [make_company(f"co-{i:02d}", description="We build charging depots for electric buses.") for i in range(8)]
+    companies += [make_company(f"co-x{i}", description=f"Electric buses and charging, team {i}.") for i in range(8)]
+    vectors = dict(zip([c.company_id for c in companies], embedder.encode([company_text(c) for c in companies])))
+    query = embedder.encode([challenge_text(challenge)])[0]
+
+    single = Ranker(embedder.dimension, top_k=top_k)
+    sharded = [Ranker(embedder.dimension, top_k=top_k) for _ in range(shards)]
+    for company in companies:
+        single.upsert_company(company, vectors[company.company_id])
+        (shard,) = shards_for("company", company.company_id, shards)
+        sharded[shard].upsert_company(company, vectors[company.company_id])
+    assert len({shard_of(c.company_id, shards) for c in companies}) == shards
+
+    expected = single.rank_companies(challenge, query, today=TODAY)
+    partials = [_partial(s, sharded[s].rank_companies(challenge, query, today=TODAY), shards=shards) for s in range(shards)]
+    assert len({m.score for m in expected}) < len(expected)  # the top list has ties
+    for order in permutations(partials):
+        state, ranked = None, None
+        for partial in order:
+            state, ranked = merge_step(state, partial, top_k)
+        assert ranked == expected
+
+
+def test_challenges_go_to_every_shard_and_companies_to_one():
+    assert list(shards_for("challenge", "ch-1", 4)) == [0, 1, 2, 3]
+    assert shards_for("company", "co-1", 4) == [shard_of("co-1", 4)]
+
+
+def test_the_decisions_need_no_stream_framework():
+    import subprocess
+    import sys
+
+    code = "import sys, services.stream.decisions, services.stream.routing; print(sorted({'faust', 'aiokafka'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
