@@ -76,3 +76,23 @@ class ChallengeStatus:
     def from_json(cls, raw: bytes) -> ChallengeStatus:
         data = json.loads(raw)
         return cls(data["challenge_id"], data["version"], data["closed"])
+
+
+RETRYABLE, PERMANENT = "retryable", "permanent"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one webhook request came to, as the sender classified it; the ledger decides what follows.
+
+    `kind` is DELIVERED (2xx), RETRYABLE (a timeout, a transport error, 408/429/5xx) or PERMANENT
+    (another answer, or a URL no request can reach); `error` says what went wrong, in words
+    ("HTTP 503", "ReadTimeout"), for the log and the dead letter.
+    """
+
+    kind: str
+    error: str = ""
+
+    @property
+    def delivered(self) -> bool:
+        return self.kind == DELIVERED

@@ -21,49 +21,32 @@ agents, so a slow or dead webhook delays nobody else. Before partitions are revo
 process stops, in-flight attempts finish and their outcome is recorded; queued ones stay `pending` in
 the table and the new owner sends them. Only a crash between the receiver's 2xx and that record can
 repeat a notification; it then carries the same Idempotency-Key, so the receiver can drop it.
+
+This module is the wiring: agents read the topics, ask services/delivery/ledger.py (pure: every
+delivery decision, retry and digest schedule) what to do, persist what it returns in the tables and
+run the sends through services/delivery/sender.py (the signed HTTP request and its outcome).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
-import hashlib
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 import faust
-import httpx
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    generate_latest,
-)
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
 from pydantic import ValidationError
 
-from schemas import (
-    Challenge,
-    CompanyProfile,
-    MatchResult,
-    Notification,
-    NotificationDeadLetter,
-    Subscription,
-)
-from services.delivery.messages import (
-    BELOW,
-    DEAD,
-    DELIVERED,
-    PENDING,
-    STALE,
-    UNSUBSCRIBED,
-    ChallengeStatus,
-    DeliveryEntry,
-)
-from services.delivery.webhooks import signed_headers
+from schemas import Challenge, CompanyProfile, MatchResult, Subscription
+from services.delivery import ledger
+from services.delivery.ledger import Send
+from services.delivery.messages import ChallengeStatus, DeliveryEntry
+from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
 from services.kafka.faust_app import make_app, run_faust_worker
@@ -71,15 +54,6 @@ from services.settings import Settings
 from services.versioning import Closure
 
 log = logging.getLogger("matchmaker.notifier")
-
-
-@dataclass
-class Job:
-    notification_id: str
-    kind: str  # "match" | "digest"
-    company_id: str
-    partition: int
-    match_ids: list[str]
 
 
 @dataclass
@@ -115,7 +89,10 @@ class Notifier:
         self._deliverers: dict[str, CompanyDeliverer] = {}
         self._queued: set[str] = set()  # notification ids queued or in flight in this process
         self._ready = False  # tables recovered for the current assignment
-        self._client: httpx.AsyncClient | None = None
+        d = settings.delivery
+        self.sender = Sender(d.notify_timeout)
+        self.retry = ledger.RetryPolicy(d.notify_attempts, d.notify_base_delay, d.notify_max_delay)
+        self.digests = ledger.DigestSchedule(d.digest_period, d.digest_offset)
         self._declare()
 
     # -- topology -----------------------------------------------------------------------------
@@ -150,16 +127,6 @@ class Notifier:
 
         app.page("/metrics")(metrics_page)
 
-    @property
-    def client(self) -> httpx.AsyncClient:
-        if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=self.settings.delivery.notify_timeout,
-                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
-                follow_redirects=False,
-            )
-        return self._client
-
     # -- agents: every table change happens here, in stream context ---------------------------------
     async def _matches_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -175,30 +142,14 @@ class Notifier:
             self._on_match(result, message.partition)
 
     def _on_match(self, result: MatchResult, partition: int) -> None:
-        if self.deliveries.get(result.match_id) is not None:
+        known = self.deliveries.get(result.match_id) is not None
+        decision = ledger.on_match(result, partition, known, self._subscription(result.company_id), self._closure, _now())
+        if decision.entry is None:
             self.metrics.replays.inc()  # a replay or a duplicate: already decided, never twice
             return
-        entry = DeliveryEntry(
-            company_id=result.company_id,
-            challenge_id=result.challenge_id,
-            challenge_version=result.challenge_version,
-            company_version=result.company_version,
-            score=result.score,
-            partition=partition,
-            seen_at=_now(),
-        )
-        subscription = self.subscriptions.get(result.company_id)
-        if self._is_stale(entry):
-            entry = replace(entry, state=STALE)
-        elif subscription is None:
-            entry = replace(entry, state=UNSUBSCRIBED)
-        elif result.score < subscription["min_score"]:
-            entry = replace(entry, state=BELOW)
-        else:
-            entry = replace(entry, state=PENDING, match=result.model_dump(mode="json"))
-        self.deliveries[result.match_id] = entry.to_dict()
-        if entry.pending and subscription["delivery"] == "instant":
-            self._enqueue(Job(result.match_id, "match", result.company_id, partition, [result.match_id]))
+        self.deliveries[result.match_id] = decision.entry.to_dict()
+        if decision.send is not None:
+            self._enqueue(decision.send)
 
     async def _subscriptions_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -223,15 +174,13 @@ class Notifier:
             message = event.message
             decoded = codec.decode("company", message.key, message.value)
             if isinstance(decoded, codec.Tombstone):
-                self._apply_status(f"company/{decoded.key}", None, closed=True)
+                company_id, version, closed = decoded.key, None, True
             elif isinstance(decoded, CompanyProfile):
-                key = f"company/{decoded.company_id}"
-                if self._apply_status(key, decoded.version, closed=decoded.status == "withdrawn"):
-                    self._drop_pending(lambda e, cid=decoded.company_id: e.company_id == cid, message.partition)
-                continue
+                company_id, version, closed = decoded.company_id, decoded.version, decoded.status == "withdrawn"
             else:
                 continue  # invalid: the worker dead-letters it
-            self._drop_pending(lambda e, cid=decoded.key: e.company_id == cid, message.partition)
+            if self._apply_status(ledger.company_key(company_id), version, closed):
+                self._settle(ledger.close_company(self._entries(), company_id, message.partition, _now()))
 
     async def _challenges_agent(self, stream: faust.StreamT) -> None:
         """Challenges are keyed by challenge_id: tell every partition's owner about status changes."""
@@ -254,46 +203,50 @@ class Notifier:
             message = event.message
             control = ChallengeStatus.from_json(message.value)
             partition, challenge_id = message.partition, control.challenge_id
-            if self._apply_status(f"challenge/{partition}/{challenge_id}", control.version, closed=control.closed):
-                self._drop_pending(lambda e: e.challenge_id == challenge_id, partition)
+            if self._apply_status(ledger.challenge_key(partition, challenge_id), control.version, control.closed):
+                self._settle(ledger.close_challenge(self._entries(), challenge_id, partition, _now()))
 
     def _apply_status(self, key: str, version: int | None, closed: bool) -> bool:
-        """Record an entity's open/closed state; True when it is (now) closed. `version` None = tombstone.
-
-        The rule (services/versioning.py, `Closure`): an older event changes nothing; matches of
-        versions up to the highest closed one stay stale even if the entity is re-opened later.
-        """
+        """Record an entity's open/closed state (ledger.on_status); True when it is (now) closed."""
         stored = self.stale.get(key)
-        current = Closure.from_dict(stored)
-        if not current.accepts(version):
-            return False  # an older event
-        state = current.apply(version, closed).to_dict()
-        if state != stored:
-            self.stale[key] = state
-        return closed
+        change = ledger.on_status(Closure.from_dict(stored) if stored else None, version, closed)
+        if change.closure is not None:
+            self.stale[key] = change.closure.to_dict()
+        return change.closed
 
-    def _is_stale(self, entry: DeliveryEntry) -> bool:
-        return (self._hides(f"company/{entry.company_id}", entry.company_version)
-                or self._hides(f"challenge/{entry.partition}/{entry.challenge_id}", entry.challenge_version))
+    def _settle(self, updates: ledger.Updates) -> None:
+        """Write entries from an agent (stream context: Faust picks the changelog partition)."""
+        for match_id, entry in updates.items():
+            self.deliveries[match_id] = entry.to_dict()
 
-    def _hides(self, key: str, version: int) -> bool:
+    # -- table reads for the ledger ---------------------------------------------------------------
+    def _closure(self, key: str) -> Closure | None:
         stored = self.stale.get(key)
-        return bool(stored) and Closure.from_dict(stored).hides(version)
+        return Closure.from_dict(stored) if stored else None
 
-    def _entries(self) -> list[tuple[str, DeliveryEntry]]:
+    def _subscription(self, company_id: str) -> Subscription | None:
+        stored = self.subscriptions.get(company_id)
+        return None if stored is None else Subscription.model_validate(stored)
+
+    def _subscription_lookup(self) -> Callable[[str], Subscription | None]:
+        """`_subscription`, each company parsed once: for a scan over many entries."""
+        cache: dict[str, Subscription | None] = {}
+
+        def lookup(company_id: str) -> Subscription | None:
+            if company_id not in cache:
+                cache[company_id] = self._subscription(company_id)
+            return cache[company_id]
+
+        return lookup
+
+    def _entries(self) -> dict[str, DeliveryEntry]:
         """The delivery table's entries (a snapshot: callers change the table while iterating)."""
-        entries = []
+        entries = {}
         for match_id, value in list(self.deliveries.items()):
             entry = DeliveryEntry.from_dict(value)
             if entry is not None:
-                entries.append((match_id, entry))
+                entries[match_id] = entry
         return entries
-
-    def _drop_pending(self, predicate: Callable[[DeliveryEntry], bool], partition: int) -> None:
-        """A closed challenge or withdrawn company: its pending notifications (and digest items) go."""
-        for match_id, entry in self._entries():
-            if entry.pending and entry.partition == partition and predicate(entry):
-                self.deliveries[match_id] = entry.settled(STALE, _now()).to_dict()
 
     # -- table writes outside stream context (delivery tasks, clocks) --------------------------------
     async def _write(self, partition: int, updates: dict[str, DeliveryEntry]) -> None:
@@ -311,7 +264,7 @@ class Notifier:
         await asyncio.gather(*futures)
 
     # -- queueing -------------------------------------------------------------------------------
-    def _enqueue(self, job: Job) -> None:
+    def _enqueue(self, job: Send) -> None:
         if job.notification_id in self._queued:
             return
         deliverer = self._deliverers.get(job.company_id)
@@ -341,9 +294,7 @@ class Notifier:
     async def _on_shutdown(self, app: faust.App, **_: Any) -> None:
         self._ready = False
         await self._stop_deliverers()
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self.sender.aclose()
 
     async def _stop_deliverers(self) -> None:
         """Let in-flight attempts finish and record their outcome; drop the queues (entries stay pending)."""
@@ -372,32 +323,17 @@ class Notifier:
                     log.exception("sweep failed")
 
     async def _sweep(self) -> None:
-        owned = self._owned_partitions()
-        digests: dict[str, list[str]] = {}
-        unsubscribed: dict[int, dict[str, DeliveryEntry]] = {}
-        firsts: dict[str, DeliveryEntry] = {}
-        for match_id, entry in self._entries():
-            if not entry.pending or entry.partition not in owned:
-                continue
-            subscription = self.subscriptions.get(entry.company_id)
-            if subscription is None:
-                unsubscribed.setdefault(entry.partition, {})[match_id] = entry.settled(UNSUBSCRIBED, _now())
-            elif entry.digest_id:
-                digests.setdefault(entry.digest_id, []).append(match_id)
-                firsts.setdefault(entry.digest_id, entry)
-            elif subscription["delivery"] == "instant":
-                self._enqueue(Job(match_id, "match", entry.company_id, entry.partition, [match_id]))
-        for digest_id, match_ids in digests.items():
-            entry = firsts[digest_id]
-            self._enqueue(Job(digest_id, "digest", entry.company_id, entry.partition, sorted(match_ids)))
-        for partition, updates in unsubscribed.items():
+        sweep = ledger.sweep(self._entries(), self._owned_partitions(), self._subscription_lookup(), _now())
+        for send in sweep.sends:
+            self._enqueue(send)
+        for partition, updates in sweep.settle.items():
             await self._write(partition, updates)
 
     async def _digest_clock(self) -> None:
         """At every period boundary, gather each digest company's pending matches into one notification."""
-        period, offset = self.settings.delivery.digest_period, self.settings.delivery.digest_offset
         while not self.app.should_stop:
-            await asyncio.sleep(period - ((time.time() - offset) % period) + 0.001)
+            now = time.time()
+            await asyncio.sleep(self.digests.next_due(now) - now + 0.001)
             while not self._is_ready() and not self.app.should_stop:
                 await asyncio.sleep(0.2)
             try:
@@ -406,21 +342,11 @@ class Notifier:
                 log.exception("digest failed")
 
     async def _form_digests(self) -> None:
-        owned = self._owned_partitions()
-        gathered: dict[str, list[tuple[str, DeliveryEntry]]] = {}
-        for match_id, entry in self._entries():
-            if entry.pending and not entry.digest_id and entry.partition in owned:
-                subscription = self.subscriptions.get(entry.company_id)
-                if subscription is not None and subscription["delivery"] == "digest":
-                    gathered.setdefault(entry.company_id, []).append((match_id, entry))
-        formed_at = _now()
-        for company_id, items in gathered.items():
-            match_ids = sorted(match_id for match_id, _ in items)
-            digest_id = "digest-" + hashlib.sha256("\x1f".join([company_id, *match_ids]).encode()).hexdigest()[:32]
-            partition = items[0][1].partition
+        digests = ledger.form_digests(self._entries(), self._owned_partitions(), self._subscription_lookup(), _now())
+        for digest in digests:
             # the digest's membership is recorded first: a restart re-sends the same digest (same id)
-            await self._write(partition, {m: replace(e, digest_id=digest_id, digest_at=formed_at) for m, e in items})
-            self._enqueue(Job(digest_id, "digest", company_id, partition, match_ids))
+            await self._write(digest.send.partition, digest.members)
+            self._enqueue(digest.send)
 
     # -- delivery -------------------------------------------------------------------------------
     async def _work(self, deliverer: CompanyDeliverer) -> None:
@@ -436,95 +362,58 @@ class Notifier:
                 self._queued.discard(job.notification_id)
                 self.metrics.queued.set(len(self._queued))
 
-    async def _deliver(self, job: Job, deliverer: CompanyDeliverer) -> None:
-        s = self.settings
-        live: dict[str, DeliveryEntry] = {}
-        settled: dict[str, DeliveryEntry] = {}
-        for match_id in job.match_ids:
-            entry = DeliveryEntry.from_dict(self.deliveries.get(match_id))
-            if entry is None or not entry.pending:
-                continue
-            if self._is_stale(entry):
-                settled[match_id] = entry.settled(STALE, _now())
-            else:
-                live[match_id] = entry
-        subscription = self.subscriptions.get(job.company_id)
-        if subscription is None:
-            settled.update({m: e.settled(UNSUBSCRIBED, _now()) for m, e in live.items()})
-            live = {}
-        if settled:
-            await self._write(job.partition, settled)
-        if not live:
+    async def _deliver(self, job: Send, deliverer: CompanyDeliverer) -> None:
+        """Send one notification: the ledger decides what goes out, retries and gives up; this runs it."""
+        subscription = self._subscription(job.company_id)
+        entries = {m: DeliveryEntry.from_dict(self.deliveries.get(m)) for m in job.match_ids}
+        prepared = ledger.prepare(job, entries, subscription, self._closure, _now())
+        if prepared.settle:
+            await self._write(job.partition, prepared.settle)
+        if prepared.notification is None or subscription is None:
             return
-        matches = sorted((e.match for e in live.values() if e.match), key=lambda m: (-m["score"], m["match_id"]))
-        first = next(iter(live.values()))
-        notification = Notification(
-            notification_id=job.notification_id,
-            type=job.kind,
-            company_id=job.company_id,
-            sent_at=first.digest_at or first.seen_at,
-            matches=matches,
-        )
-        body = notification.model_dump_json().encode("utf-8")
-        error = ""
-        for attempt in range(1, s.delivery.notify_attempts + 1):
+        body = prepared.notification.model_dump_json().encode("utf-8")
+        attempt = 1
+        while True:
             if deliverer.stopping:
                 return  # revoked or stopping: stays pending, the (new) owner sends it
             if attempt > 1:
                 self.metrics.retries.inc()
             deliverer.busy = True
             try:
-                ok, error = await self._post(subscription, body, job)
-                self.metrics.attempts.labels("ok" if ok else "error").inc()
-                if ok:
-                    await self._write(job.partition, {m: e.settled(DELIVERED, _now(), attempts=attempt) for m, e in live.items()})
+                outcome = await self.sender.send(subscription.url, subscription.secret, body, job.notification_id, job.kind)
+                self.metrics.attempts.labels("ok" if outcome.delivered else "error").inc()
+                decision = ledger.on_outcome(prepared, subscription.url, attempt, outcome, self.retry, _now())
+                if isinstance(decision, ledger.Delivered):
+                    await self._write(job.partition, decision.settle)
                     self.metrics.delivered.labels(job.kind).inc()
-                    self.metrics.matches_delivered.inc(len(live))
+                    self.metrics.matches_delivered.inc(len(decision.settle))
                     log.info("delivered %s %s to %s after %d attempt(s)", job.kind, job.notification_id, job.company_id, attempt)
+                    return
+                log.info("attempt %d of %s to %s failed (%s): %s", attempt, job.notification_id, job.company_id,
+                         outcome.kind, outcome.error)
+                if isinstance(decision, ledger.GiveUp):  # the dead letter and its record belong together
+                    await self._give_up(job, decision)
                     return
             finally:
                 deliverer.busy = False
-            log.info("attempt %d of %s to %s failed: %s", attempt, job.notification_id, job.company_id, error)
-            if attempt < s.delivery.notify_attempts:
-                if deliverer.stopping:
-                    return
-                await asyncio.sleep(min(s.delivery.notify_base_delay * 2 ** (attempt - 1), s.delivery.notify_max_delay))
-        deliverer.busy = True  # the dead letter and its record belong together
-        try:
-            letter = NotificationDeadLetter(
-                notification_id=job.notification_id,
-                type=job.kind,
-                company_id=job.company_id,
-                url=subscription["url"],
-                match_ids=list(live),
-                attempts=s.delivery.notify_attempts,
-                last_error=error,
-                failed_at=datetime.now(timezone.utc),
-                notification=notification,
-            )
-            sent = await self.dead_letters.send(key=job.company_id.encode(), value=letter.model_dump_json().encode("utf-8"))
-            await sent
-            await self._write(job.partition, {m: e.settled(DEAD, _now(), attempts=s.delivery.notify_attempts) for m, e in live.items()})
-            self.metrics.dead.labels(job.kind).inc()
-            log.warning("gave up %s %s to %s after %d attempts: %s", job.kind, job.notification_id, job.company_id,
-                        s.delivery.notify_attempts, error)
-        finally:
-            deliverer.busy = False
+            if deliverer.stopping:
+                return
+            await asyncio.sleep(decision.delay)
+            attempt = decision.attempt
 
-    async def _post(self, subscription: dict, body: bytes, job: Job) -> tuple[bool, str]:
-        headers = signed_headers(subscription["secret"], body, job.notification_id, job.kind)
-        try:
-            async with asyncio.timeout(self.settings.delivery.notify_timeout):
-                response = await self.client.post(subscription["url"], content=body, headers=headers)
-        except (httpx.HTTPError, TimeoutError) as error:
-            return False, f"{type(error).__name__}: {error}".rstrip(": ")
-        if 200 <= response.status_code < 300:
-            return True, ""
-        return False, f"HTTP {response.status_code}"
+    async def _give_up(self, job: Send, decision: ledger.GiveUp) -> None:
+        letter = decision.letter
+        sent = await self.dead_letters.send(key=job.company_id.encode(), value=letter.model_dump_json().encode("utf-8"))
+        await sent
+        await self._write(job.partition, decision.settle)
+        self.metrics.dead.labels(job.kind).inc()
+        log.warning("gave up %s %s to %s after %d attempts: %s", job.kind, job.notification_id, job.company_id,
+                    letter.attempts, letter.last_error)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+def _now() -> datetime:
+    """The notifier's one clock read for decisions: the ledger is handed this."""
+    return datetime.now(timezone.utc)
 
 
 def notifier_partitions(settings: Settings) -> int:
