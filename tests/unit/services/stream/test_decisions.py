@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from itertools import permutations
 
-from matcher_factories import HashEmbedder, make_challenge, make_company
+from tests.support.factories import HashEmbedder, make_challenge, make_company
 
 from matcher import Match, Ranker, challenge_text, company_text
 from services.stream.decisions import merge_step, skip_reason
