@@ -432,11 +432,12 @@ def notifier_partitions(settings: Settings) -> int:
 
 def run_notifier(settings: Settings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
-    from services.delivery.subscriptions import ensure_notifier_topics, ensure_topic
+    from services.delivery.subscriptions import ensure_notifier_topics
+    from services.kafka.topics import create_missing, notifier_topic_specs
 
     ensure_notifier_topics(settings)
     partitions = notifier_partitions(settings)
-    # created here, not by Faust on first use, so that every process subscribes to it from the start
-    ensure_topic(settings, settings.notifier_control_topic, partitions)
+    # created here, not by Faust on first use, so that every process subscribes to them from the start
+    create_missing(settings, notifier_topic_specs(settings, partitions))
     notifier = Notifier(settings, partitions)
     run_faust_worker(notifier.app)

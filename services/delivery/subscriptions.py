@@ -15,7 +15,7 @@ from schemas import InboxToken, Subscription
 from services.bearer import hash_token
 from services.errors import InvalidInputError
 from services.kafka import clients
-from services.kafka.topics import create_missing, ensure_topics, topic_spec
+from services.kafka.topics import create_missing, delivery_topic_specs, topic_specs
 from services.settings import Settings
 
 TOKEN_PREFIX = "mmi_"
@@ -25,23 +25,9 @@ def new_token() -> str:
     return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
 
-def notifier_topic_specs(settings: Settings) -> dict[str, dict]:
-    return {
-        # same partition count and key (company_id) as `matches`: co-partitioned for the notifier
-        settings.delivery.topic_subscriptions: topic_spec(settings, settings.partitions, compact=True),
-        settings.delivery.topic_inbox_tokens: topic_spec(settings, 1, compact=True),
-        settings.delivery.topic_notification_dead_letters: topic_spec(settings, 1),
-    }
-
-
 def ensure_notifier_topics(settings: Settings) -> None:
     """The project's topics plus subscriptions, inbox-tokens and notification-dead-letters (idempotent)."""
-    ensure_topics(settings)
-    create_missing(settings, notifier_topic_specs(settings))
-
-
-def ensure_topic(settings: Settings, name: str, partitions: int) -> None:
-    create_missing(settings, {name: topic_spec(settings, partitions)})
+    create_missing(settings, {**topic_specs(settings), **delivery_topic_specs(settings)})
 
 
 def partition_counts(settings: Settings, topics: list[str]) -> dict[str, int]:

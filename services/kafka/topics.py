@@ -40,6 +40,27 @@ def worker_topic_specs(settings: Settings) -> dict[str, dict]:
     return specs
 
 
+def delivery_topic_specs(settings: Settings) -> dict[str, dict]:
+    """The delivery side's topics: subscriptions, inbox tokens, notification dead letters."""
+    d = settings.delivery
+    return {
+        # same partition count and key (company_id) as `matches`: co-partitioned for the notifier
+        d.topic_subscriptions: topic_spec(settings, settings.partitions, compact=True),
+        d.topic_inbox_tokens: topic_spec(settings, 1, compact=True),
+        d.topic_notification_dead_letters: topic_spec(settings, 1),
+    }
+
+
+def notifier_topic_specs(settings: Settings, partitions: int) -> dict[str, dict]:
+    """The notifier's control topic and table changelogs, created before Faust starts (as the worker's:
+    a changelog that appears after the group formed triggers a rebalance in the middle of deliveries)."""
+    app = settings.notifier_app_id
+    specs = {settings.notifier_control_topic: topic_spec(settings, partitions)}
+    for table in ("subscriptions", "deliveries", "stale"):
+        specs[f"{app}-{table}-changelog"] = topic_spec(settings, partitions, compact=True)
+    return specs
+
+
 def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
     """Create the topics of `specs` that do not exist yet; another process may race us, which is fine."""
     admin = clients.admin(settings, client_id="matchmaker-admin")
