@@ -15,9 +15,9 @@ FreeDict), nothing fitted to evaluation texts. It serves three purposes:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping
 
 from matcher.language import STOPWORDS, tokens
 from matcher.lexicon import lexicon

@@ -15,10 +15,10 @@ from __future__ import annotations
 import gzip
 import logging
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
-from typing import Mapping
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,8 @@ def first_sense(entry: str) -> tuple[str, ...]:
 
 def read_dictd(index: Path, data: Path) -> dict[str, tuple[str, ...]]:
     """Headword (lower-cased) -> first-sense translations, from a dictd .index and .dict.dz pair."""
-    raw = gzip.open(data).read()  # dictzip is gzip with a random-access table: gzip reads it whole
+    with gzip.open(data) as stream:  # dictzip is gzip with a random-access table: gzip reads it whole
+        raw = stream.read()
     lexicon: dict[str, tuple[str, ...]] = {}
     for line in index.read_text(encoding="utf-8").splitlines():
         fields = line.split("\t")

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from threading import Lock
-from typing import Callable
 
 log = logging.getLogger(__name__)
 
@@ -35,14 +35,22 @@ class Analysis:
     parts: tuple[str, ...] = ()
 
 
+def _voikko_error() -> type[Exception]:
+    try:
+        from libvoikko import VoikkoException  # type: ignore[import-untyped]
+    except ImportError:
+        return OSError
+    return VoikkoException
+
+
 @lru_cache(maxsize=1)
 def voikko():
     """The Finnish Voikko analyser, or None (logged once) when the library or its dictionary is missing."""
     try:
-        import libvoikko
+        import libvoikko  # type: ignore[import-untyped]
 
         return libvoikko.Voikko("fi")
-    except Exception as exc:  # ImportError, OSError (no libvoikko.so), VoikkoException (no dictionary)
+    except (ImportError, OSError, _voikko_error()) as exc:  # no binding, no libvoikko.so, no dictionary
         log.warning(
             "Finnish morphology unavailable (%s): Finnish words fall back to Snowball stems without compound "
             "splitting; install Debian voikko-fi and libvoikko1 (make system-deps) and PyPI libvoikko", exc
@@ -52,7 +60,7 @@ def voikko():
 
 @lru_cache(maxsize=4)
 def _snowball(language: str):
-    import snowballstemmer
+    import snowballstemmer  # type: ignore[import-untyped]
 
     return snowballstemmer.stemmer(language)
 
