@@ -104,7 +104,8 @@ def terms(text: str, language: str) -> list[Term]:
         out.append(Term(f"{language}:{w.lemma}", 1.0, w.lemma))
         out.extend(Term(f"{language}:{p}", PART_WEIGHT, p) for p in w.parts)
         if w.english:
-            display = f"{w.lemma} → {' '.join(w.english[:1])}"
+            shown = w.lemma if language == "fi" else w.surface  # a Swedish "lemma" is a stem: show the word
+            display = f"{shown} → {w.english[0]}"
             keys = dict.fromkeys(k for g in w.english for k in _english_keys(g))
             out.extend(Term(k, 1.0 / len(keys), display) for k in keys)
     return out
