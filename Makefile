@@ -22,17 +22,23 @@ demo: install
 test: install system-deps
 	$(PY) -m pytest
 
-# System packages some integration tests drive: Debian's chromium + chromedriver (the monitor page in a
-# real headless browser) and kcat (publishing as a non-Python platform would). Installed once with
-# apt-get when missing (CI runs as root on Debian; elsewhere through sudo).
-SYSTEM_TOOLS := chromium chromedriver kcat
+# System packages: Debian's chromium + chromedriver (the monitor page in a real headless browser) and kcat
+# (publishing as a non-Python platform would) for the integration tests; and the matcher's language
+# resources: voikko-fi + libvoikko1 (Finnish lemmas and compound parts) and dict-freedict-fin-eng +
+# dict-freedict-swe-eng (Finnish/Swedish->English glosses, read at run time from /usr/share/dictd).
+# Installed once with one apt-get when missing (CI runs as root on Debian; elsewhere through sudo).
+SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver kcat:kcat
+LANGUAGE_FILES := /usr/share/dictd/freedict-fin-eng.index:dict-freedict-fin-eng \
+  /usr/share/dictd/freedict-swe-eng.index:dict-freedict-swe-eng /usr/lib/voikko/5/mor-standard/index.txt:voikko-fi
 system-deps:
-	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	@missing=""; for pair in $(SYSTEM_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	for pair in $(LANGUAGE_FILES); do test -e $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
+	ldconfig -p 2>/dev/null | grep -q libvoikko.so.1 || missing="$$missing libvoikko1"; \
 	if [ -n "$$missing" ]; then \
-	  echo "installing$$missing (apt-get) for the integration tests ..."; \
+	  echo "installing$$missing (apt-get) ..."; \
 	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
 	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium chromium-driver kcat >/dev/null; \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
 unit: install

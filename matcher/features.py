@@ -7,7 +7,10 @@ For every challenge and company profile the matcher derives, from its text alone
   same folded onto the concepts' domains;
 - `tag_keys`: the tags normalised to glossary concepts (so "ev charging" and "sähköautojen lataus" are
   one key), or to a stemmed form when the glossary does not know the tag;
-- `lexical`: a character n-gram signature of the content words (the `LEXICAL_TERMS` heaviest n-grams).
+- `lexical`: a character n-gram signature of the content words (the `LEXICAL_TERMS` heaviest n-grams);
+- `terms`: the language bridge's term bag (`matcher.bridge`: lemmas, compound parts and English glosses),
+  hashed into the same 2**20 buckets with a stable hash, damped, weighted by an IDF frozen from the same
+  background corpus and L2-normalised; `term_words` keeps, per bucket, the words that made it (reasons).
 
 The lexical signal must work on a stream where documents arrive one at a time, and a pair's score must
 be the same in every worker process. So the vocabulary is *stateless* and the weighting *frozen*:
@@ -43,6 +46,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
+from matcher.bridge import terms
 from matcher.glossary import CONCEPTS, DOMAINS, concept_counts, salience, tag_concepts
 from matcher.language import STOPWORDS, detect_language, tokens
 from matcher.store import SparseVector, sparse_vector
@@ -52,7 +56,7 @@ N_FEATURES = 2**20
 NGRAMS = (3, 5)
 MIN_TAG_CONCEPT_WEIGHT = 0.5
 LEXICAL_TERMS = 128
-SPARSE_SIGNALS = ("lexical", "concepts", "domains", "tags")  # the signals kept as sparse vectors
+SPARSE_SIGNALS = ("lexical", "terms", "concepts", "domains", "tags")  # the signals kept as sparse vectors
 CACHE_SIZE = 4096  # queries and recent upserts; stored entities keep their vectors in the Ranker
 
 _ALL_STOPWORDS = frozenset().union(*STOPWORDS.values())
@@ -87,6 +91,46 @@ def frozen_idf() -> np.ndarray:
     idf.setflags(write=False)  # shared by every caller of the process
     return idf
 
+
+def term_bucket(key: str) -> int:
+    """A stable bucket of a term key: the same in every process (Python's hash() is salted per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little") % N_FEATURES
+
+
+def _term_counts(text: str, language: str) -> tuple[dict[int, float], dict[int, str]]:
+    weights: dict[int, float] = {}
+    words: dict[int, str] = {}
+    for term in terms(text, language):
+        bucket = term_bucket(term.key)
+        weights[bucket] = weights.get(bucket, 0.0) + term.weight
+        words.setdefault(bucket, term.display)
+    return weights, words
+
+
+@lru_cache(maxsize=1)
+def frozen_term_idf() -> np.ndarray:
+    """Smoothed IDF of the term buckets over the background corpus (like `frozen_idf`, computed once)."""
+    from matcher.background import BACKGROUND
+
+    docs = [d for d in BACKGROUND if d.strip()]
+    df = np.zeros(N_FEATURES, dtype=np.float64)
+    for doc in docs:
+        df[list(_term_counts(doc, detect_language(doc))[0])] += 1
+    idf = (np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0).astype(np.float32)
+    idf.setflags(write=False)
+    return idf
+
+
+def term_signature(text: str, language: str) -> tuple[SparseVector, dict[int, str]]:
+    """The unit-length term vector of a text (damped weights x frozen IDF) and each bucket's words."""
+    weights, words = _term_counts(text, language)
+    if not weights:
+        return sparse_vector([], []), {}
+    keys = sorted(weights)
+    idf = frozen_term_idf()
+    values = np.array([(1.0 + math.log(weights[k]) if weights[k] > 1 else weights[k]) * idf[k] for k in keys])
+    values = values / np.sqrt(np.sum(values * values))
+    return sparse_vector(keys, values), {k: words[k] for k in keys}
 
 
 def lexical_vectors(texts: list[str]) -> sp.csr_matrix:
@@ -164,13 +208,15 @@ class Features:
     domain_norm: float
     tag_keys: frozenset[str]
     lexical: SparseVector  # pruned n-gram signature, unit length (or empty)
+    terms: SparseVector  # bridge term bag (lemmas, compound parts, English glosses), unit length
+    term_words: dict[int, str]  # term bucket -> the words that made it ("jätehuolto → garbage waste")
     concept_vector: SparseVector  # concepts / concept_norm: a dot product is their weighted cosine
     domain_vector: SparseVector
     tag_vector: SparseVector  # 1/sqrt(#keys) per key: a dot product is the tag overlap
 
     def signal(self, name: str) -> SparseVector:
         """The sparse vector of one of `SPARSE_SIGNALS`: a pair's signal is the dot product of its two sides'."""
-        return {"lexical": self.lexical, "concepts": self.concept_vector, "domains": self.domain_vector,
+        return {"lexical": self.lexical, "terms": self.terms, "concepts": self.concept_vector, "domains": self.domain_vector,
                 "tags": self.tag_vector}[name]
 
 
@@ -198,14 +244,18 @@ def _build(central: str, body: str, tags: list[str], language: str | None) -> Fe
     domain_norm = math.sqrt(sum(v * v for v in domains.values()))
     keys = tag_keys(tags)
     ids = sorted(tag_id(k) for k in keys)
+    language = language or detect_language(body)
+    term_vector, term_words = term_signature(full, language)
     return Features(
-        language=language or detect_language(body),
+        language=language,
         concepts=weights,
         concept_norm=concept_norm,
         domains=domains,
         domain_norm=domain_norm,
         tag_keys=keys,
         lexical=lexical_signature(full),
+        terms=term_vector,
+        term_words=term_words,
         concept_vector=_unit(weights, concept_norm),
         domain_vector=_unit(domains, domain_norm),
         tag_vector=sparse_vector(ids, [1.0 / math.sqrt(len(ids))] * len(ids)) if ids else sparse_vector([], []),
@@ -289,4 +339,6 @@ __all__ = [
     "tag_id",
     "tag_key",
     "tag_keys",
+    "term_bucket",
+    "term_signature",
 ]

@@ -22,14 +22,6 @@ from matcher.glossary_data import GLOSSARY
 from matcher.language import tokens
 
 _FORM_CLEAN = re.compile(r"[^\w\*\[\]\^ ]+", re.UNICODE)
-# phrases rewritten before matching so that a form does not fire on an unrelated sense
-_REWRITES = [
-    (re.compile(r"\bsquare (?:metres|meters|metre|meter|kilometres|kilometers)\b"), "m2"),
-    (re.compile(r"\bneliömetri\w*\b"), "m2"),
-    (re.compile(r"\bkvadratmeter\w*\b"), "m2"),
-]
-
-
 @dataclass(frozen=True)
 class Concept:
     index: int
@@ -107,10 +99,7 @@ BY_LABEL = {c.label: c for c in CONCEPTS}
 
 def normalised(text: str) -> str:
     """Lower-cased tokens separated by single spaces, with a space at each end (what forms match on)."""
-    lowered = text.lower()
-    for pattern, replacement in _REWRITES:
-        lowered = pattern.sub(replacement, lowered)
-    return " " + " ".join(tokens(lowered)) + " "
+    return " " + " ".join(tokens(text.lower())) + " "
 
 
 _WORD_CONCEPTS = [c for c in CONCEPTS if c.word is not None]

@@ -55,6 +55,7 @@ class _Side:
         self.vectors = VectorIndex(dimension)
         self.signals = {
             "lexical": SparseRows(N_FEATURES),
+            "terms": SparseRows(N_FEATURES),
             "concepts": SparseRows(len(CONCEPTS)),
             "domains": SparseRows(len(DOMAINS)),
             "tags": SparseRows(),
@@ -89,6 +90,8 @@ class _Side:
             LANGUAGES[int(self.columns["language"][row])],
             self.signals["concepts"].row(row),
             frozenset(tag_key(int(i)) for i in tag_ids),
+            self.signals["terms"].row(row),
+            {},
         )
 
 

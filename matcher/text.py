@@ -5,17 +5,19 @@ too, so all text preparation lives here). The preparation is language-aware:
 
 - an English text is embedded as written, followed by a line of English glossary concepts
   ("Concepts: ev charging, demand response."), which pulls near-synonyms onto one wording;
-- a Finnish or Swedish text is embedded as its English concept line alone. all-MiniLM-L6-v2 was
-  trained on English: on Finnish words it mostly encodes "this is Finnish", so two unrelated Finnish
-  texts look alike (cosine ~0.7) and a Finnish text looks unlike its English counterpart (~0.1). The
-  glossary's English concepts are the part of such a text the model can read. When the glossary finds
-  nothing in a non-English text, the text is embedded as written.
+- a Finnish or Swedish text is embedded as its English word gloss (`matcher.bridge.english_gloss`:
+  lemmas looked up in FreeDict, word by word) followed by its English concept line. all-MiniLM-L6-v2
+  was trained on English: on Finnish words it mostly encodes "this is Finnish", so two unrelated
+  Finnish texts look alike (cosine ~0.7) and a Finnish text looks unlike its English counterpart
+  (~0.1). The gloss and the concepts are the part of such a text the model can read. When neither
+  finds anything (no dictionary installed, no concept), the text is embedded as written.
 
 The language is the challenge's `language` field, else guessed from the description.
 """
 
 from __future__ import annotations
 
+from matcher.bridge import english_gloss
 from matcher.features import Features, challenge_features, company_features
 from matcher.glossary import labels_by_salience
 from schemas import Challenge, CompanyProfile
@@ -35,8 +37,11 @@ def concepts_line(features: Features) -> str:
 
 def _prepare(original: list[str], features: Features) -> str:
     concepts = concepts_line(features)
-    if features.language != "en" and concepts:
-        return concepts
+    if features.language != "en":
+        gloss = english_gloss(" ".join(original), features.language)
+        bridged = " ".join(p for p in [gloss + "." if gloss else "", concepts] if p)
+        if bridged:
+            return bridged
     return " ".join(p for p in [*original, concepts] if p)
 
 

@@ -54,7 +54,7 @@ def test_finnish_and_swedish_challenges_find_the_english_company(embedder, ranke
     ranked = ranker.rank_companies(challenge, embedder.encode([challenge_text(challenge)])[0], TODAY)
     assert ranked[0].company_id == expected
     language = {"fi": "Finnish", "sv": "Swedish"}[challenge.language]
-    assert f"bridged {language} → English" in ranked[0].reasons
+    assert any(r.startswith(f"bridged {language} → English") for r in ranked[0].reasons)
 
 
 def test_english_challenge_finds_the_finnish_company(embedder):
@@ -74,11 +74,11 @@ def test_english_challenge_finds_the_finnish_company(embedder):
                                tags=["ev charging"])
     ranked = ranker.rank_companies(challenge, embedder.encode([challenge_text(challenge)])[0], TODAY)
     assert ranked[0].company_id == "co-fi-charging"
-    assert "bridged English → Finnish" in ranked[0].reasons
+    assert any(r.startswith("bridged English → Finnish: ") for r in ranked[0].reasons)  # names the words
 
 
 def test_non_english_text_is_embedded_through_its_english_concepts():
     text = challenge_text(CHALLENGES["co-nutrition"])
-    assert text.startswith("Concepts:") and "home care" in text and "nutrition" in text
+    assert "Concepts:" in text and "home care" in text and "nutrition" in text
     english = company_text(COMPANIES_EN[0])
     assert english.startswith("We help home care nurses") and "Concepts:" in english
