@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install demo test unit integration bench schemas kafka-up kafka-down clean system-deps
+.PHONY: install demo test lint unit integration bench schemas kafka-up kafka-down clean system-deps language-deps test-tools
 
 install: $(STAMP)
 
@@ -15,31 +15,40 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --progress-bar off -e ".[test]"
 	@touch $(STAMP)
 
-demo: install
+demo: install language-deps
 	$(VENV)/bin/matchmaker demo
 
-# Unit tests need nothing running; integration tests start the local broker themselves (port 19092).
-test: install system-deps
+# Lint, format and type checks first (fast), then unit tests (no broker) and integration tests, which
+# start the local broker themselves (port 19092).
+test: install language-deps test-tools lint
 	$(PY) -m pytest
 
-# System packages: Debian's chromium + chromedriver (the monitor page in a real headless browser) and kcat
-# (publishing as a non-Python platform would) for the integration tests; and the matcher's language
-# resources: voikko-fi + libvoikko1 (Finnish lemmas and compound parts) and dict-freedict-fin-eng +
-# dict-freedict-swe-eng (Finnish/Swedish->English glosses, read at run time from /usr/share/dictd).
-# Installed once with one apt-get when missing (CI runs as root on Debian; elsewhere through sudo).
-SYSTEM_TOOLS := chromium:chromium chromedriver:chromium-driver kcat:kcat
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+# System packages, each installed once with apt-get when missing (CI runs as root on Debian; elsewhere
+# through sudo). The matcher's language resources: voikko-fi + libvoikko1 (Finnish lemmas and compound
+# parts) and dict-freedict-fin-eng + dict-freedict-swe-eng (Finnish/Swedish->English glosses, read at
+# run time from /usr/share/dictd). The integration tests' tools: chromium + chromedriver (the monitor
+# page in a real headless browser) and kcat (publishing as a non-Python platform would).
 LANGUAGE_FILES := /usr/share/dictd/freedict-fin-eng.index:dict-freedict-fin-eng \
   /usr/share/dictd/freedict-swe-eng.index:dict-freedict-swe-eng /usr/lib/voikko/5/mor-standard/index.txt:voikko-fi
-system-deps:
-	@missing=""; for pair in $(SYSTEM_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
-	for pair in $(LANGUAGE_FILES); do test -e $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
+TEST_TOOLS := chromium:chromium chromedriver:chromium-driver kcat:kcat
+APT_INSTALL = SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); $$SUDO apt-get update -qq >/dev/null && \
+  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends
+
+language-deps:
+	@missing=""; for pair in $(LANGUAGE_FILES); do test -e $${pair%%:*} || missing="$$missing $${pair#*:}"; done; \
 	ldconfig -p 2>/dev/null | grep -q libvoikko.so.1 || missing="$$missing libvoikko1"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing$$missing (apt-get) ..."; \
-	  SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); \
-	  $$SUDO apt-get update -qq >/dev/null && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	if [ -n "$$missing" ]; then echo "installing$$missing (apt-get) ..."; $(APT_INSTALL) $$missing >/dev/null; fi
+
+test-tools:
+	@missing=""; for pair in $(TEST_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing (apt-get) ..."; $(APT_INSTALL) $$missing >/dev/null; fi
+
+system-deps: language-deps test-tools
 
 unit: install
 	$(PY) -m pytest tests/unit
