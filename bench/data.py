@@ -63,12 +63,16 @@ def companies(n: int, seed: int = 1, prefix: str = "bco") -> list[CompanyProfile
     for i in range(n):
         t = rng.choice(templates)
         lang = _language(t.description)
-        out.append(t.model_copy(update={
-            "company_id": f"{prefix}-{i:07d}",
-            "name": f"Synthetic {i} Oy",
-            "description": _description(rng, lang),
-            "tags": rng.sample(t.tags, k=max(1, len(t.tags) - 1)) if t.tags else [],
-        }))
+        out.append(
+            t.model_copy(
+                update={
+                    "company_id": f"{prefix}-{i:07d}",
+                    "name": f"Synthetic {i} Oy",
+                    "description": _description(rng, lang),
+                    "tags": rng.sample(t.tags, k=max(1, len(t.tags) - 1)) if t.tags else [],
+                }
+            )
+        )
     return out
 
 
@@ -78,12 +82,16 @@ def challenges(n: int, seed: int = 2, prefix: str = "bch") -> list[Challenge]:
     out = []
     for i in range(n):
         t = rng.choice(templates)
-        out.append(t.model_copy(update={
-            "challenge_id": f"{prefix}-{i:06d}",
-            "title": t.title,
-            "description": _description(rng, _language(t.description, t.language)),
-            "deadline": None,  # never past its deadline, whenever the bench runs
-        }))
+        out.append(
+            t.model_copy(
+                update={
+                    "challenge_id": f"{prefix}-{i:06d}",
+                    "title": t.title,
+                    "description": _description(rng, _language(t.description, t.language)),
+                    "deadline": None,  # never past its deadline, whenever the bench runs
+                }
+            )
+        )
     return out
 
 

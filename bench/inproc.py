@@ -40,8 +40,13 @@ def raw_encode_rate(settings: Settings, texts: list[str]) -> dict:
     for i in range(0, len(texts), settings.embed_batch_size):
         embedder.encode(texts[i : i + settings.embed_batch_size])
     elapsed = time.perf_counter() - started
-    return {"texts": len(texts), "seconds": elapsed, "per_s": len(texts) / elapsed, "torch_threads": threads,
-            "batch": settings.embed_batch_size}
+    return {
+        "texts": len(texts),
+        "seconds": elapsed,
+        "per_s": len(texts) / elapsed,
+        "torch_threads": threads,
+        "batch": settings.embed_batch_size,
+    }
 
 
 def one_event_seconds(settings: Settings, companies, challenges, probes_co, probes_ch) -> dict:
@@ -56,7 +61,7 @@ def one_event_seconds(settings: Settings, companies, challenges, probes_co, prob
     vectors = data.unit_vectors(len(companies) + len(challenges), embedder.dimension, seed=11)
     for c, v in zip(companies, vectors):
         ranker.upsert_company(c, v)
-    for c, v in zip(challenges, vectors[len(companies):]):
+    for c, v in zip(challenges, vectors[len(companies) :]):
         ranker.upsert_challenge(c, v)
     times = []
     for entity in probes_co + probes_ch:
@@ -124,25 +129,48 @@ def _dense_row(n: int, dimension: int, pool: int) -> dict:
         started = time.perf_counter()
         index.remove(f"c{i * 13 + 1}")
         rm.append(time.perf_counter() - started)
-    return {"n": n, "bare_s": bare, "similarities_s": sims_s, "dense_retrieval_s": retrieve_s,
-                 "ratio": retrieve_s / bare, "upsert_us": 1e6 * statistics.median(up),
-                 "upsert_max_us": 1e6 * max(up), "delete_us": 1e6 * statistics.median(rm),
-                 "delete_max_us": 1e6 * max(rm), "load_s": load_s}
+    return {
+        "n": n,
+        "bare_s": bare,
+        "similarities_s": sims_s,
+        "dense_retrieval_s": retrieve_s,
+        "ratio": retrieve_s / bare,
+        "upsert_us": 1e6 * statistics.median(up),
+        "upsert_max_us": 1e6 * max(up),
+        "delete_us": 1e6 * statistics.median(rm),
+        "delete_max_us": 1e6 * max(rm),
+        "load_s": load_s,
+    }
 
 
-def _fill(ranker: Ranker, templates, template_features, vectors: np.ndarray, prefix: str, table: dict | None,
-          model: str, shards: int) -> None:
+def _fill(
+    ranker: Ranker,
+    templates,
+    template_features,
+    vectors: np.ndarray,
+    prefix: str,
+    table: dict | None,
+    model: str,
+    shards: int,
+) -> None:
     """Store len(vectors) companies: template texts under new ids, each upsert computing (from the
     feature cache, primed with its template's features) exactly what the worker's upsert stores."""
     for i, vector in enumerate(vectors):
         company = templates[i % len(templates)].model_copy(update={"company_id": f"{prefix}-{i:07d}"})
         if table is not None:
-            table[company.company_id] = {"shard": i % shards, "version": company.version,
-                                         "entity": company.model_dump(mode="json"),
-                                         "vector": codec.encode_vector(vector), "model": model, "sent": True}
+            table[company.company_id] = {
+                "shard": i % shards,
+                "version": company.version,
+                "entity": company.model_dump(mode="json"),
+                "vector": codec.encode_vector(vector),
+                "model": model,
+                "sent": True,
+            }
         central, body, tags = F.company_fields(company)
-        F.CACHE.put(("company", company.company_id, company.version, F._digest(central, body, tags)),
-                    template_features[i % len(templates)])
+        F.CACHE.put(
+            ("company", company.company_id, company.version, F._digest(central, body, tags)),
+            template_features[i % len(templates)],
+        )
         ranker.upsert_company(company, vector)
 
 
@@ -184,17 +212,37 @@ def memory(n: int, pool_texts: int = 500, rank_at=(10_000, 100_000)) -> dict:
     for m in rank_at:
         if m < n:
             small = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
-            _fill(small, templates, template_features, data.unit_vectors(m, embedder.dimension, seed=6), "sco", None,
-                  embedder.name, settings.shards)
+            _fill(
+                small,
+                templates,
+                template_features,
+                data.unit_vectors(m, embedder.dimension, seed=6),
+                "sco",
+                None,
+                embedder.name,
+                settings.shards,
+            )
             timings[str(m)] = _time_ranking(small, embedder.dimension)
             del small
     table: dict[str, dict] = {}
     ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
-    _fill(ranker, templates, template_features, data.unit_vectors(n, embedder.dimension, seed=5), "mco", table,
-          embedder.name, settings.shards)
+    _fill(
+        ranker,
+        templates,
+        template_features,
+        data.unit_vectors(n, embedder.dimension, seed=5),
+        "mco",
+        table,
+        embedder.name,
+        settings.shards,
+    )
     status = vm_status("self")  # type: ignore[arg-type]
-    out.update(rss_state=status["VmRSS"], peak_rss=status["VmHWM"], vector_bytes=n * embedder.dimension * 4,
-               signal_bytes=sum(rows.nbytes for rows in ranker._companies.signals.values()))
+    out.update(
+        rss_state=status["VmRSS"],
+        peak_rss=status["VmHWM"],
+        vector_bytes=n * embedder.dimension * 4,
+        signal_bytes=sum(rows.nbytes for rows in ranker._companies.signals.values()),
+    )
     if n in rank_at:
         timings[str(n)] = _time_ranking(ranker, embedder.dimension)
     out["rank_full"] = timings

@@ -45,8 +45,10 @@ class Record:
 
 def read_topic(settings: Settings, topic: str) -> list[Record]:
     """Every record of a topic, from the beginning to the end offsets at the time of the call."""
-    return [Record(r.key.decode() if r.key else None, r.timestamp, json.loads(r.value) if r.value is not None else None)
-            for r in replay(settings, topic, client_id="matchmaker-bench")]
+    return [
+        Record(r.key.decode() if r.key else None, r.timestamp, json.loads(r.value) if r.value is not None else None)
+        for r in replay(settings, topic, client_id="matchmaker-bench")
+    ]
 
 
 def vm_status(pid: int) -> dict[str, int]:

@@ -59,8 +59,24 @@ def main() -> int:
         try:
             time.sleep(8)  # model loading is not what we profile
             out = ARTIFACTS / "profile-worker.txt"
-            subprocess.run([spy, "record", "-p", str(worker.process.pid), "-d", str(args.seconds), "-r", "50",
-                            "-f", "raw", "-o", str(out), "--nonblocking"], check=True)
+            subprocess.run(
+                [
+                    spy,
+                    "record",
+                    "-p",
+                    str(worker.process.pid),
+                    "-d",
+                    str(args.seconds),
+                    "-r",
+                    "50",
+                    "-f",
+                    "raw",
+                    "-o",
+                    str(out),
+                    "--nonblocking",
+                ],
+                check=True,
+            )
             print(summarize(out.read_text()))
         finally:
             worker.stop()

@@ -80,14 +80,22 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         broker = broker_pid(settings)
         cpu = {"worker": cpu_seconds(worker.process.pid), "broker": cpu_seconds(broker) if broker else 0.0}
         wait_until_drained(settings, timeout=900, alive=lambda: worker.alive, settle=1.0)
-        cpu = {f"{name}_cpu_s": (cpu_seconds(pid) if pid else 0.0) - cpu[name]
-               for name, pid in (("worker", worker.process.pid), ("broker", broker))}
+        cpu = {
+            f"{name}_cpu_s": (cpu_seconds(pid) if pid else 0.0) - cpu[name]
+            for name, pid in (("worker", worker.process.pid), ("broker", broker))
+        }
         results = read_topic(settings, settings.topic_matches)
         last = max(r.timestamp_ms for r in results) / 1000.0
-        drain = {"events": len(backlog), "results": len(results), "from_spawn_s": last - spawned,
-                 "from_ready_s": last - ready, "startup_s": ready - spawned,
-                 "per_s_from_ready": len(backlog) / (last - ready), "per_s_from_spawn": len(backlog) / (last - spawned),
-                 **cpu}
+        drain = {
+            "events": len(backlog),
+            "results": len(results),
+            "from_spawn_s": last - spawned,
+            "from_ready_s": last - ready,
+            "startup_s": ready - spawned,
+            "per_s_from_ready": len(backlog) / (last - ready),
+            "per_s_from_spawn": len(backlog) / (last - spawned),
+            **cpu,
+        }
         drain["ratio_to_raw"] = drain["per_s_from_ready"] / raw["per_s"]
         say(f"drained: {drain['per_s_from_ready']:.1f}/s from ready vs raw {raw['per_s']:.1f}/s")
 
@@ -96,8 +104,9 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
         rate = drain["per_s_from_ready"] / 2
         seconds = 40
         n = max(40, int(rate * seconds))
-        load = data.companies(int(n * (1 - CHALLENGE_SHARE)), seed=41, prefix="lco") + \
-            data.challenges(max(1, int(n * CHALLENGE_SHARE)), seed=42, prefix="lch")
+        load = data.companies(int(n * (1 - CHALLENGE_SHARE)), seed=41, prefix="lco") + data.challenges(
+            max(1, int(n * CHALLENGE_SHARE)), seed=42, prefix="lch"
+        )
         random.Random(43).shuffle(load)
         from services.kafka.publisher import Publisher
 
@@ -114,8 +123,11 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
                     pub.publish_challenge(entity)
                 pub._producer.flush()  # send now: the record's timestamp is its arrival
         wait_until_drained(settings, timeout=600, alive=lambda: worker.alive, settle=1.0)
-        inputs = {(("company" if r.value and "company_id" in r.value else "challenge"), r.key): r.timestamp_ms
-                  for t in (settings.topic_companies, settings.topic_challenges) for r in read_topic(settings, t)}
+        inputs = {
+            (("company" if r.value and "company_id" in r.value else "challenge"), r.key): r.timestamp_ms
+            for t in (settings.topic_companies, settings.topic_challenges)
+            for r in read_topic(settings, t)
+        }
         done: dict[tuple[str, str], int] = {}
         for r in read_topic(settings, settings.topic_matches):
             v = r.value
@@ -123,15 +135,25 @@ def throughput_and_latency(base: Settings, companies, challenges, raw: dict, one
                 continue
             key = (v["trigger"], v["challenge_id"] if v["trigger"] == "challenge" else v["company_id"])
             done[key] = max(done.get(key, 0), r.timestamp_ms)
-        wanted = {("company", e.company_id) if hasattr(e, "company_id") else ("challenge", e.challenge_id) for e in load}
+        wanted = {
+            ("company", e.company_id) if hasattr(e, "company_id") else ("challenge", e.challenge_id) for e in load
+        }
         lat = [(done[k] - inputs[k]) / 1000.0 for k in wanted if k in done and k in inputs]
-        by_kind = {kind: [(done[k] - inputs[k]) / 1000.0 for k in wanted if k[0] == kind and k in done and k in inputs]
-                   for kind in ("company", "challenge")}
+        by_kind = {
+            kind: [(done[k] - inputs[k]) / 1000.0 for k in wanted if k[0] == kind and k in done and k in inputs]
+            for kind in ("company", "challenge")
+        }
         rss = vm_status(worker.process.pid)
-        latency = {"offered_per_s": rate, "events": len(load), "with_results": len(lat),
-                   "p50_s": float(np.percentile(lat, 50)), "p99_s": float(np.percentile(lat, 99)),
-                   "max_s": float(max(lat)), "one_event_s": one["median_s"],
-                   **{f"{kind}_p{q}_s": float(np.percentile(v, q)) for kind, v in by_kind.items() if v for q in (50, 99)}}
+        latency = {
+            "offered_per_s": rate,
+            "events": len(load),
+            "with_results": len(lat),
+            "p50_s": float(np.percentile(lat, 50)),
+            "p99_s": float(np.percentile(lat, 99)),
+            "max_s": float(max(lat)),
+            "one_event_s": one["median_s"],
+            **{f"{kind}_p{q}_s": float(np.percentile(v, q)) for kind, v in by_kind.items() if v for q in (50, 99)},
+        }
         latency["p50_ratio"] = latency["p50_s"] / one["median_s"]
         latency["p99_ratio"] = latency["p99_s"] / one["median_s"]
         say(f"latency p50 {latency['p50_s']:.3f}s p99 {latency['p99_s']:.3f}s (one event {one['median_s']:.3f}s)")
@@ -148,8 +170,12 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
     out: dict[int, dict[str, Any]] = {}
     for workers in (1, 3):
         settings = make_namespace(base)
-        procs = [WorkerProcess(settings.model_copy(update={"worker_web_port": 0 or _free_port()}), name=f"scale{workers}-{i}")
-                 for i in range(workers)]
+        procs = [
+            WorkerProcess(
+                settings.model_copy(update={"worker_web_port": 0 or _free_port()}), name=f"scale{workers}-{i}"
+            )
+            for i in range(workers)
+        ]
         started = time.monotonic()
         try:
             alive = lambda: all(p.alive for p in procs)  # noqa: E731
@@ -164,9 +190,15 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
         ids = {r["match_id"] for r in results if r["trigger"] == "challenge"}
         out[workers] = {"match_ids": sorted(ids), "results": len(results), "seconds": time.monotonic() - started}
         say(f"scale-out: {workers} worker(s): {len(ids)} challenge match_ids in {out[workers]['seconds']:.0f}s")
-    return {"companies": n_companies, "challenges": n_challenges, "one": len(out[1]["match_ids"]),
-            "three": len(out[3]["match_ids"]), "equal": out[1]["match_ids"] == out[3]["match_ids"],
-            "seconds_one": out[1]["seconds"], "seconds_three": out[3]["seconds"]}
+    return {
+        "companies": n_companies,
+        "challenges": n_challenges,
+        "one": len(out[1]["match_ids"]),
+        "three": len(out[3]["match_ids"]),
+        "equal": out[1]["match_ids"] == out[3]["match_ids"],
+        "seconds_one": out[1]["seconds"],
+        "seconds_three": out[3]["seconds"],
+    }
 
 
 def _free_port() -> int:
@@ -177,8 +209,14 @@ def _free_port() -> int:
 
 def memory_child(n: int) -> dict:
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    done = subprocess.run([sys.executable, "-m", "bench.inproc", "memory", str(n)], capture_output=True, text=True,
-                          cwd=PROJECT_ROOT, env=env, timeout=1200)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.inproc", "memory", str(n)],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=1200,
+    )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -188,8 +226,12 @@ def model_file_bytes(settings: Settings) -> int:
     from matcher.embedding import _resolve_model_path
 
     root = _resolve_model_path(settings.model)
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(root) for f in fs
-               if f.endswith((".safetensors", ".bin")))
+    return sum(
+        os.path.getsize(os.path.join(d, f))
+        for d, _, fs in os.walk(root)
+        for f in fs
+        if f.endswith((".safetensors", ".bin"))
+    )
 
 
 def table(r: dict) -> str:
@@ -197,28 +239,44 @@ def table(r: dict) -> str:
     raw, drain, lat, mem = r["raw_encode"], r["drain"], r["latency"], r["memory"]
     ok = lambda b: "met" if b else "NOT met"  # noqa: E731
     lines = ["| # | measure | figure | reference (same run) | ratio | target | |", "|---|---|---|---|---|---|---|"]
-    lines.append(f"| 1 | pipeline drain, {drain['events']} events, ready → last MatchResult | {drain['per_s_from_ready']:.1f} ev/s "
-                 f"(from spawn {drain['per_s_from_spawn']:.1f}) | raw batched encode {raw['per_s']:.1f} texts/s "
-                 f"({raw['torch_threads']} torch threads, batch {raw['batch']}) | {drain['ratio_to_raw']:.2f} | ≥ 0.8 | {ok(drain['ratio_to_raw'] >= 0.8)} |")
-    lines.append(f"| 2 | latency p50 at {lat['offered_per_s']:.1f} ev/s offered ({lat['with_results']} events) | {lat['p50_s']*1000:.0f} ms | "
-                 f"embed+rank one event in-process {lat['one_event_s']*1000:.0f} ms | {lat['p50_ratio']:.2f} | ≤ 2 | {ok(lat['p50_ratio'] <= 2)} |")
-    lines.append(f"| 2 | latency p99 | {lat['p99_s']*1000:.0f} ms | same | {lat['p99_ratio']:.2f} | ≤ 5 | {ok(lat['p99_ratio'] <= 5)} |")
+    lines.append(
+        f"| 1 | pipeline drain, {drain['events']} events, ready → last MatchResult | {drain['per_s_from_ready']:.1f} ev/s "
+        f"(from spawn {drain['per_s_from_spawn']:.1f}) | raw batched encode {raw['per_s']:.1f} texts/s "
+        f"({raw['torch_threads']} torch threads, batch {raw['batch']}) | {drain['ratio_to_raw']:.2f} | ≥ 0.8 | {ok(drain['ratio_to_raw'] >= 0.8)} |"
+    )
+    lines.append(
+        f"| 2 | latency p50 at {lat['offered_per_s']:.1f} ev/s offered ({lat['with_results']} events) | {lat['p50_s'] * 1000:.0f} ms | "
+        f"embed+rank one event in-process {lat['one_event_s'] * 1000:.0f} ms | {lat['p50_ratio']:.2f} | ≤ 2 | {ok(lat['p50_ratio'] <= 2)} |"
+    )
+    lines.append(
+        f"| 2 | latency p99 | {lat['p99_s'] * 1000:.0f} ms | same | {lat['p99_ratio']:.2f} | ≤ 5 | {ok(lat['p99_ratio'] <= 5)} |"
+    )
     for row in r["dense_scale"]:
-        lines.append(f"| 3 | dense retrieval (similarities, rules mask, top-2000 partial sort), N={row['n']:,} | {row['dense_retrieval_s']*1000:.2f} ms | "
-                     f"bare matrix·vector {row['bare_s']*1000:.2f} ms | {row['ratio']:.2f} | ≤ 2 | {ok(row['ratio'] <= 2)} |")
+        lines.append(
+            f"| 3 | dense retrieval (similarities, rules mask, top-2000 partial sort), N={row['n']:,} | {row['dense_retrieval_s'] * 1000:.2f} ms | "
+            f"bare matrix·vector {row['bare_s'] * 1000:.2f} ms | {row['ratio']:.2f} | ≤ 2 | {ok(row['ratio'] <= 2)} |"
+        )
     big = r["dense_scale"][-1]
-    lines.append(f"| 3 | upsert / delete at N={big['n']:,} (median, max of 100) | {big['upsert_us']:.0f} / {big['delete_us']:.0f} µs "
-                 f"(max {big['upsert_max_us']:.0f} / {big['delete_max_us']:.0f}) | O(d), no copy | | not O(N) | {ok(big['upsert_max_us'] < 1e4 and big['delete_max_us'] < 1e4)} |")
+    lines.append(
+        f"| 3 | upsert / delete at N={big['n']:,} (median, max of 100) | {big['upsert_us']:.0f} / {big['delete_us']:.0f} µs "
+        f"(max {big['upsert_max_us']:.0f} / {big['delete_max_us']:.0f}) | O(d), no copy | | not O(N) | {ok(big['upsert_max_us'] < 1e4 and big['delete_max_us'] < 1e4)} |"
+    )
     for m, t in mem["rank_full"].items():
-        lines.append(f"| 3 | full rank_companies (pool 2000, hybrid), N={int(m):,}, 3 queries | median {t['median_s']*1000:.1f} ms | "
-                     f"bare matrix·vector {t['bare_product_s']*1000:.2f} ms | {t['median_s']/t['bare_product_s']:.1f} | ≤ 2 | {ok(t['median_s']/t['bare_product_s'] <= 2)} |")
+        lines.append(
+            f"| 3 | full rank_companies (pool 2000, hybrid), N={int(m):,}, 3 queries | median {t['median_s'] * 1000:.1f} ms | "
+            f"bare matrix·vector {t['bare_product_s'] * 1000:.2f} ms | {t['median_s'] / t['bare_product_s']:.1f} | ≤ 2 | {ok(t['median_s'] / t['bare_product_s'] <= 2)} |"
+        )
     budget = mem["model_file_bytes"] + 1.5 * mem["vector_bytes"] + 300 * mb
-    lines.append(f"| 4 | peak RSS, {mem['n']:,} companies in-process (model + table + Ranker) | {mem['peak_rss']/mb:.0f} MB | "
-                 f"model {mem['model_file_bytes']/mb:.0f} MB + vectors {mem['vector_bytes']/mb:.0f} MB | {mem['peak_rss']/budget:.2f} of budget | "
-                 f"≤ {budget/mb:.0f} MB | {ok(mem['peak_rss'] <= budget)} |")
+    lines.append(
+        f"| 4 | peak RSS, {mem['n']:,} companies in-process (model + table + Ranker) | {mem['peak_rss'] / mb:.0f} MB | "
+        f"model {mem['model_file_bytes'] / mb:.0f} MB + vectors {mem['vector_bytes'] / mb:.0f} MB | {mem['peak_rss'] / budget:.2f} of budget | "
+        f"≤ {budget / mb:.0f} MB | {ok(mem['peak_rss'] <= budget)} |"
+    )
     so = r["scale_out"]
-    lines.append(f"| 5 | scale-out: challenge match_ids, 1 vs 3 workers ({so['companies']} co + {so['challenges']} ch) | "
-                 f"{so['one']} vs {so['three']} | | | equal | {ok(so['equal'])} |")
+    lines.append(
+        f"| 5 | scale-out: challenge match_ids, 1 vs 3 workers ({so['companies']} co + {so['challenges']} ch) | "
+        f"{so['one']} vs {so['three']} | | | equal | {ok(so['equal'])} |"
+    )
     return "\n".join(lines)
 
 
@@ -226,21 +284,36 @@ def main() -> int:
     use_offline_models()  # this process loads the model, and the memory child inherits the environment
     began = time.monotonic()
     settings = Settings()
-    result: dict = {"settings": {k: getattr(settings, k) for k in ("embed_batch_size", "embed_batch_window", "torch_threads", "shards", "model")}}
+    result: dict = {
+        "settings": {
+            k: getattr(settings, k)
+            for k in ("embed_batch_size", "embed_batch_window", "torch_threads", "shards", "model")
+        }
+    }
     n_ch = int(BACKLOG * CHALLENGE_SHARE)
     companies, challenges = data.companies(BACKLOG - n_ch), data.challenges(n_ch)
-    texts = [company_text(c) for c in companies[:RAW_SAMPLE - RAW_SAMPLE // 10]] + \
-        [challenge_text(c) for c in challenges[:RAW_SAMPLE // 10]]
+    texts = [company_text(c) for c in companies[: RAW_SAMPLE - RAW_SAMPLE // 10]] + [
+        challenge_text(c) for c in challenges[: RAW_SAMPLE // 10]
+    ]
     result["text_words_mean"] = float(np.mean([len(t.split()) for t in texts]))
     say("raw encode ...")
     result["raw_encode"] = inproc.raw_encode_rate(settings, texts)
     say(f"raw encode {result['raw_encode']['per_s']:.1f}/s; one event ...")
-    result["one_event"] = inproc.one_event_seconds(settings, companies, challenges,
-                                                   data.companies(18, seed=61, prefix="pco"), data.challenges(2, seed=62, prefix="pch"))
+    result["one_event"] = inproc.one_event_seconds(
+        settings,
+        companies,
+        challenges,
+        data.companies(18, seed=61, prefix="pco"),
+        data.challenges(2, seed=62, prefix="pch"),
+    )
     with bench_broker() as base:
         result.update(throughput_and_latency(base, companies, challenges, result["raw_encode"], result["one_event"]))
         if "--stream-only" in sys.argv:  # a quick look at figures 1 and 2 while tuning; no table
-            print(json.dumps({k: result[k] for k in ("raw_encode", "one_event", "drain", "latency", "worker_rss")}, indent=2))
+            print(
+                json.dumps(
+                    {k: result[k] for k in ("raw_encode", "one_event", "drain", "latency", "worker_rss")}, indent=2
+                )
+            )
             return 0
         result["scale_out"] = scale_out(base, 300, 30)
     say("dense scale ...")

@@ -216,8 +216,13 @@ class Features:
 
     def signal(self, name: str) -> SparseVector:
         """The sparse vector of one of `SPARSE_SIGNALS`: a pair's signal is the dot product of its two sides'."""
-        return {"lexical": self.lexical, "terms": self.terms, "concepts": self.concept_vector, "domains": self.domain_vector,
-                "tags": self.tag_vector}[name]
+        return {
+            "lexical": self.lexical,
+            "terms": self.terms,
+            "concepts": self.concept_vector,
+            "domains": self.domain_vector,
+            "tags": self.tag_vector,
+        }[name]
 
 
 def challenge_fields(challenge: Challenge) -> tuple[str, str, list[str]]:

@@ -22,6 +22,8 @@ from matcher.glossary_data import GLOSSARY
 from matcher.language import tokens
 
 _FORM_CLEAN = re.compile(r"[^\w\*\[\]\^ ]+", re.UNICODE)
+
+
 @dataclass(frozen=True)
 class Concept:
     index: int
@@ -76,7 +78,9 @@ def _parse(source: str) -> tuple[Concept, ...]:
         regexes.add(_form_regex(label))  # the label itself always counts
         words = sorted(r for one, r in regexes if one)
         phrases = sorted(r for one, r in regexes if not one)
-        phrase_forms = [f for f in [label, *(f for g in forms for f in g.split(",") if f.strip())] if not _form_regex(f)[0]]
+        phrase_forms = [
+            f for f in [label, *(f for g in forms for f in g.split(",") if f.strip())] if not _form_regex(f)[0]
+        ]
         needles = tuple(sorted({_needle(f) for f in phrase_forms}))
         concepts.append(
             Concept(
@@ -158,4 +162,14 @@ def labels_by_salience(weights: dict[int, float], min_weight: float = 0.5, limit
     return [CONCEPTS[i].label for i, _ in ranked if CONCEPTS[i].weight >= min_weight][:limit]
 
 
-__all__ = ["BY_LABEL", "CONCEPTS", "DOMAINS", "Concept", "concept_counts", "labels_by_salience", "normalised", "salience", "tag_concepts"]
+__all__ = [
+    "BY_LABEL",
+    "CONCEPTS",
+    "DOMAINS",
+    "Concept",
+    "concept_counts",
+    "labels_by_salience",
+    "normalised",
+    "salience",
+    "tag_concepts",
+]

@@ -81,7 +81,11 @@ def lexicon(language: str, directory: Path = DICT_DIR) -> Mapping[str, tuple[str
     if not index.exists() or not data.exists():
         log.warning(
             "%s-English dictionary not found at %s: %s texts are embedded without an English gloss; install "
-            "Debian %s (make system-deps)", language, index, language, PACKAGES[language]
+            "Debian %s (make system-deps)",
+            language,
+            index,
+            language,
+            PACKAGES[language],
         )
         return MappingProxyType({})
     return MappingProxyType(read_dictd(index, data))

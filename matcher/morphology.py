@@ -53,7 +53,8 @@ def voikko():
     except (ImportError, OSError, _voikko_error()) as exc:  # no binding, no libvoikko.so, no dictionary
         log.warning(
             "Finnish morphology unavailable (%s): Finnish words fall back to Snowball stems without compound "
-            "splitting; install Debian voikko-fi and libvoikko1 (make system-deps) and PyPI libvoikko", exc
+            "splitting; install Debian voikko-fi and libvoikko1 (make system-deps) and PyPI libvoikko",
+            exc,
         )
         return None
 

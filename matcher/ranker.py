@@ -61,8 +61,14 @@ class _Side:
             "tags": SparseRows(),
         }
         self.columns = Columns(
-            {"version": np.int64, "cities": np.uint8, "any_city": np.bool_, "usable": np.bool_,
-             "deadline": np.int64, "language": np.uint8}
+            {
+                "version": np.int64,
+                "cities": np.uint8,
+                "any_city": np.bool_,
+                "usable": np.bool_,
+                "deadline": np.int64,
+                "language": np.uint8,
+            }
         )
 
     def __len__(self) -> int:
@@ -146,8 +152,12 @@ class Ranker:
 
     def upsert_challenge(self, challenge: Challenge, vector: np.ndarray) -> None:
         self._challenges.upsert(
-            challenge.challenge_id, vector, challenge_features(challenge),
-            version=challenge.version, cities=city_bits([challenge.city]), any_city=False,
+            challenge.challenge_id,
+            vector,
+            challenge_features(challenge),
+            version=challenge.version,
+            cities=city_bits([challenge.city]),
+            any_city=False,
             usable=challenge.status == "open",
             deadline=challenge.deadline.toordinal() if challenge.deadline else _NO_DEADLINE,
         )
@@ -157,9 +167,14 @@ class Ranker:
 
     def upsert_company(self, company: CompanyProfile, vector: np.ndarray) -> None:
         self._companies.upsert(
-            company.company_id, vector, company_features(company),
-            version=company.version, cities=city_bits(company.cities_of_interest),
-            any_city=not company.cities_of_interest, usable=company_is_active(company), deadline=_NO_DEADLINE,
+            company.company_id,
+            vector,
+            company_features(company),
+            version=company.version,
+            cities=city_bits(company.cities_of_interest),
+            any_city=not company.cities_of_interest,
+            usable=company_is_active(company),
+            deadline=_NO_DEADLINE,
         )
 
     def remove_company(self, company_id: str) -> None:
@@ -180,8 +195,15 @@ class Ranker:
         def match(row: int, score: float, components: dict[str, float]) -> Match:
             company_id = side.vectors.ids[row]
             city = city_reason(challenge.city, not columns["any_city"][row])
-            return Match(challenge.challenge_id, company_id, challenge.version, int(columns["version"][row]), score,
-                         components, tuple(explain(query, side.explain_row(row), city, components)))
+            return Match(
+                challenge.challenge_id,
+                company_id,
+                challenge.version,
+                int(columns["version"][row]),
+                score,
+                components,
+                tuple(explain(query, side.explain_row(row), city, components)),
+            )
 
         return self._rank(side, vector, features, allowed, match)
 
@@ -199,8 +221,15 @@ class Ranker:
         def match(row: int, score: float, components: dict[str, float]) -> Match:
             challenge_id = side.vectors.ids[row]
             city = city_reason(CITIES[int(columns["cities"][row]).bit_length() - 1], company.cities_of_interest)
-            return Match(challenge_id, company.company_id, int(columns["version"][row]), company.version, score,
-                         components, tuple(explain(side.explain_row(row), query, city, components)))
+            return Match(
+                challenge_id,
+                company.company_id,
+                int(columns["version"][row]),
+                company.version,
+                score,
+                components,
+                tuple(explain(side.explain_row(row), query, city, components)),
+            )
 
         return self._rank(side, vector, features, allowed, match)
 
@@ -236,8 +265,11 @@ def companies_allowed(columns: Columns, city) -> np.ndarray:
 
 def challenges_allowed(columns: Columns, company: CompanyProfile, today: date) -> np.ndarray:
     """For a company: the challenge is open, its deadline not past, and its city among the company's."""
-    return (columns["usable"] & (columns["deadline"] >= today.toordinal())
-            & ((columns["cities"] & city_bits(company.cities_of_interest)) != 0))
+    return (
+        columns["usable"]
+        & (columns["deadline"] >= today.toordinal())
+        & ((columns["cities"] & city_bits(company.cities_of_interest)) != 0)
+    )
 
 
 def candidate_rows(sims: np.ndarray, allowed: np.ndarray, pool: int) -> np.ndarray:

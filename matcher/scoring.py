@@ -55,7 +55,14 @@ class Calibration:
 @dataclass(frozen=True)
 class ScoringConfig:
     weights: dict[str, float] = field(
-        default_factory=lambda: {"dense": 0.35, "lexical": 0.0, "terms": 0.3, "concepts": 0.3, "domains": 0.05, "tags": 0.1}
+        default_factory=lambda: {
+            "dense": 0.35,
+            "lexical": 0.0,
+            "terms": 0.3,
+            "concepts": 0.3,
+            "domains": 0.05,
+            "tags": 0.1,
+        }
     )
     calibration: dict[str, Calibration] = field(
         default_factory=lambda: {
@@ -188,8 +195,10 @@ def explain(challenge: Side, company: Side, city: str | None, components: dict[s
         else:
             reasons.append(f"similar description (semantic {components.get('dense', 0.0):.2f})")
     if left_language != right_language:
-        bridge = (f"bridged {LANGUAGE_NAMES.get(left_language, left_language)} → "
-                  f"{LANGUAGE_NAMES.get(right_language, right_language)}")
+        bridge = (
+            f"bridged {LANGUAGE_NAMES.get(left_language, left_language)} → "
+            f"{LANGUAGE_NAMES.get(right_language, right_language)}"
+        )
         words = bridged_words(challenge, company)
         reasons.append(f"{bridge}: {words}" if words else bridge)
     if city:

@@ -112,7 +112,9 @@ class CompanyProfile(_Event):
     )
     employees: int | None = Field(default=None, ge=0)
     languages: list[LanguageCode] = Field(
-        default_factory=list, max_length=MAX_LIST_ITEMS, description="ISO 639-1 codes of the languages the company works in."
+        default_factory=list,
+        max_length=MAX_LIST_ITEMS,
+        description="ISO 639-1 codes of the languages the company works in.",
     )
     status: Literal["active", "withdrawn"] = "active"
 

@@ -22,7 +22,9 @@ from schemas.events import MatchResult, _Event
 class Notification(_Event):
     """Body of a webhook POST."""
 
-    notification_id: str = Field(description="Idempotency key: the match_id (type match) or the digest id (type digest).")
+    notification_id: str = Field(
+        description="Idempotency key: the match_id (type match) or the digest id (type digest)."
+    )
     type: Literal["match", "digest"]
     company_id: str
     sent_at: datetime = Field(description="When this notification was first built (UTC).")

@@ -46,7 +46,9 @@ class Subscription(_Event):
         description="Shared secret for the HMAC-SHA256 signature (X-Matchmaker-Signature). Keep the topic's ACLs tight.",
     )
     min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="Only matches with score >= min_score are sent.")
-    delivery: Delivery = Field(default="instant", description="instant: one POST per match; digest: one POST per period.")
+    delivery: Delivery = Field(
+        default="instant", description="instant: one POST per match; digest: one POST per period."
+    )
     updated_at: datetime = Field(default_factory=_now)
 
     @property

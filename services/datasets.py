@@ -65,7 +65,9 @@ def load_pairs(path: str | Path) -> set[tuple[str, str]]:
     if not path.exists():
         return set()
     with open(path, encoding="utf-8", newline="") as handle:
-        return {(row["challenge_id"].strip(), row["company_id"].strip()) for row in csv.DictReader(handle, delimiter="\t")}
+        return {
+            (row["challenge_id"].strip(), row["company_id"].strip()) for row in csv.DictReader(handle, delimiter="\t")
+        }
 
 
 def load_labelled_set(directory: str | Path) -> "LabelledSet":

@@ -50,8 +50,12 @@ class ApiSettings(BaseSettings):
     port: int = Field(default=8080, ge=1, le=65535)
     max_body_bytes: int = Field(default=65_536, ge=1, description="Larger request bodies get 413.")
     tokens_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-tokens.json.")
-    idempotency_file: Path | None = Field(default=None, description="Default <MATCHMAKER_HOME>/api-idempotency.sqlite3.")
-    idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0, description="How long Idempotency-Key answers are kept.")
+    idempotency_file: Path | None = Field(
+        default=None, description="Default <MATCHMAKER_HOME>/api-idempotency.sqlite3."
+    )
+    idempotency_ttl_seconds: float = Field(
+        default=86_400.0, gt=0, description="How long Idempotency-Key answers are kept."
+    )
     publish_timeout: float = Field(default=15.0, gt=0, description="Seconds to wait for the broker's acknowledgement.")
     startup_timeout: float = Field(default=60.0, gt=0, description="Seconds to wait for the version view at startup.")
 
@@ -79,7 +83,9 @@ class MonitorSettings(BaseSettings):
     worker_metrics_urls: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated worker /metrics URLs whose pipeline counters the page sums."
     )
-    ready_after_failures: int = Field(default=3, ge=1, description="Consecutive failed samples before /readyz says 503.")
+    ready_after_failures: int = Field(
+        default=3, ge=1, description="Consecutive failed samples before /readyz says 503."
+    )
 
     @field_validator("groups", "worker_metrics_urls", mode="before")
     @classmethod
@@ -102,20 +108,30 @@ class DeliverySettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MATCHMAKER_", extra="ignore")
 
     # -- topics -------------------------------------------------------------------------------
-    topic_subscriptions: str = Field(default="subscriptions", description="Compacted, key company_id, null = unsubscribe.")
-    topic_inbox_tokens: str = Field(default="inbox-tokens", description="Compacted, key company_id, value = token hash.")
+    topic_subscriptions: str = Field(
+        default="subscriptions", description="Compacted, key company_id, null = unsubscribe."
+    )
+    topic_inbox_tokens: str = Field(
+        default="inbox-tokens", description="Compacted, key company_id, value = token hash."
+    )
     topic_notification_dead_letters: str = Field(
         default="notification-dead-letters", description="Notifications given up after the configured attempts."
     )
 
     # -- notifier -----------------------------------------------------------------------------
     notify_attempts: int = Field(default=6, ge=1, description="HTTP attempts per notification before dead-lettering.")
-    notify_base_delay: float = Field(default=2.0, gt=0, description="Backoff before retry n is base * 2**(n-1) seconds.")
+    notify_base_delay: float = Field(
+        default=2.0, gt=0, description="Backoff before retry n is base * 2**(n-1) seconds."
+    )
     notify_max_delay: float = Field(default=300.0, gt=0, description="Upper bound of one backoff delay.")
-    notify_timeout: float = Field(default=10.0, gt=0, description="Seconds for one webhook request (connect + response).")
+    notify_timeout: float = Field(
+        default=10.0, gt=0, description="Seconds for one webhook request (connect + response)."
+    )
     digest_period: float = Field(default=86400.0, gt=0, description="Seconds between two digests of a company (daily).")
     digest_offset: float = Field(
-        default=0.0, ge=0, description="Digests go out when (unix time - offset) is a multiple of the period (0 = 00:00 UTC)."
+        default=0.0,
+        ge=0,
+        description="Digests go out when (unix time - offset) is a multiple of the period (0 = 00:00 UTC).",
     )
     notifier_sweep_interval: float = Field(
         default=2.0, gt=0, description="Seconds between scans that (re)start pending deliveries after recovery."
@@ -157,7 +173,9 @@ class Settings(BaseSettings):
     topic_dead_letters: str = "dead-letters"
     partitions: int = Field(default=4, ge=1, description="Partitions of the topics the project creates.")
     shards: int = Field(
-        default=4, ge=1, description="Partitions of the worker's internal topics = most worker processes that share work."
+        default=4,
+        ge=1,
+        description="Partitions of the worker's internal topics = most worker processes that share work.",
     )
     replication_factor: int = Field(default=1, ge=1, description="Replication of topics the project creates.")
 
@@ -171,11 +189,15 @@ class Settings(BaseSettings):
         default=0.05, gt=0, description="Seconds to wait to fill an embedding batch (the floor of latency at low load)."
     )
     producer_linger: float = Field(
-        default=0.005, ge=0, description="Seconds a stream producer waits to fill a batch (latency per hop vs requests)."
+        default=0.005,
+        ge=0,
+        description="Seconds a stream producer waits to fill a batch (latency per hop vs requests).",
     )
     torch_threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: torch's choice.")
     worker_web_port: int = Field(default=6066, description="Faust's web server port of this worker process.")
-    worker_web_host: str = Field(default="127.0.0.1", description="Interface of the worker's web server (0.0.0.0 in pods).")
+    worker_web_host: str = Field(
+        default="127.0.0.1", description="Interface of the worker's web server (0.0.0.0 in pods)."
+    )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         default="at_least_once", description="Faust's guarantee; see README (Architecture) for why at-least-once."
     )
@@ -189,7 +211,8 @@ class Settings(BaseSettings):
     api: ApiSettings = Field(default_factory=ApiSettings, description="The ingest API (MATCHMAKER_API_*).")
     monitor: MonitorSettings = Field(default_factory=MonitorSettings, description="The monitor (MATCHMAKER_MONITOR_*).")
     delivery: DeliverySettings = Field(
-        default_factory=DeliverySettings, description="Notifier and inbox (MATCHMAKER_NOTIFY_*, MATCHMAKER_INBOX_*, ...)."
+        default_factory=DeliverySettings,
+        description="Notifier and inbox (MATCHMAKER_NOTIFY_*, MATCHMAKER_INBOX_*, ...).",
     )
 
     @property
@@ -249,4 +272,3 @@ def _env(prefix: str, model: BaseSettings, exclude: tuple[str, ...] = ()) -> dic
             continue
         env[f"{prefix}{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
     return env
-

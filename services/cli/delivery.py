@@ -11,14 +11,22 @@ from services.settings import Settings
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
-        "subscribe", help="register (or replace) a company's webhook subscription",
-        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.")
+        "subscribe",
+        help="register (or replace) a company's webhook subscription",
+        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.",
+    )
     subscribe.add_argument("--company", required=True, help="company_id")
     subscribe.add_argument("--url", required=True, help="webhook URL (http/https) that receives POSTed JSON")
-    subscribe.add_argument("--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)")
+    subscribe.add_argument(
+        "--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)"
+    )
     subscribe.add_argument("--min-score", type=float, default=0.0, help="only matches with at least this score (0..1)")
-    subscribe.add_argument("--delivery", choices=["instant", "digest"], default="instant",
-                           help="instant: one POST per match; digest: one POST per MATCHMAKER_DIGEST_PERIOD")
+    subscribe.add_argument(
+        "--delivery",
+        choices=["instant", "digest"],
+        default="instant",
+        help="instant: one POST per match; digest: one POST per MATCHMAKER_DIGEST_PERIOD",
+    )
     subscribe.set_defaults(run=_subscribe)
 
     unsubscribe = commands.add_parser("unsubscribe", help="remove a company's webhook subscription (tombstone)")
@@ -26,9 +34,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     unsubscribe.set_defaults(run=_unsubscribe)
 
     notifier = commands.add_parser(
-        "notifier", help="run one notifier process: webhooks and digests (scale out by running more)",
+        "notifier",
+        help="run one notifier process: webhooks and digests (scale out by running more)",
         description="Delivers each company's matches to its webhook exactly once (signed, retried, dead-lettered). "
-        "Processes with the same MATCHMAKER_APP_ID share the companies.")
+        "Processes with the same MATCHMAKER_APP_ID share the companies.",
+    )
     notifier.set_defaults(run=_notifier)
 
     inbox = commands.add_parser("inbox", help="serve the inbox HTTP API (GET /companies/{id}/matches)")
@@ -36,9 +46,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     inbox.add_argument("--port", type=int, help="port (default MATCHMAKER_INBOX_PORT)")
     inbox.set_defaults(run=_inbox)
 
-    token = commands.add_parser("inbox-token", help="issue or revoke a company's inbox bearer token",
-                                description="issue prints a new token once (it replaces the previous one); "
-                                "only its SHA-256 is published to the inbox-tokens topic.")
+    token = commands.add_parser(
+        "inbox-token",
+        help="issue or revoke a company's inbox bearer token",
+        description="issue prints a new token once (it replaces the previous one); "
+        "only its SHA-256 is published to the inbox-tokens topic.",
+    )
     token.add_argument("action", choices=["issue", "revoke"])
     token.add_argument("--company", required=True)
     token.add_argument("--json", action="store_true", help="print {company_id, token} as JSON")
@@ -55,14 +68,17 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
     )
 
     try:
-        subscription = Subscription(company_id=args.company, url=args.url, secret=args.secret,
-                                    min_score=args.min_score, delivery=args.delivery)
+        subscription = Subscription(
+            company_id=args.company, url=args.url, secret=args.secret, min_score=args.min_score, delivery=args.delivery
+        )
     except ValidationError as error:
         raise InvalidInputError(str(error)) from error
     ensure_notifier_topics(settings)
     publish_subscription(settings, subscription)
-    print(f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
-          f"(min score {subscription.min_score})")
+    print(
+        f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
+        f"(min score {subscription.min_score})"
+    )
     return 0
 
 

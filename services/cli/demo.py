@@ -20,9 +20,14 @@ if TYPE_CHECKING:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    demo = commands.add_parser("demo", help="start broker and worker, publish the sample data, print rankings",
-                               description="Runs everything end to end on the sample data and stops what it started.")
-    demo.add_argument("--json", action="store_true", help="print the MatchResult events (trigger challenge) as JSON lines")
+    demo = commands.add_parser(
+        "demo",
+        help="start broker and worker, publish the sample data, print rankings",
+        description="Runs everything end to end on the sample data and stops what it started.",
+    )
+    demo.add_argument(
+        "--json", action="store_true", help="print the MatchResult events (trigger challenge) as JSON lines"
+    )
     demo.set_defaults(run=_demo)
 
 
@@ -41,8 +46,11 @@ def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None 
     with open(log_path, "ab") as log:
         return subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **settings.to_env(), **(env or {})}, cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **settings.to_env(), **(env or {})},
+            cwd=PROJECT_ROOT,
         )
 
 
@@ -106,4 +114,6 @@ def print_ranking(challenge: Challenge, ranking: list[MatchResult], names: dict[
         print("   (no company above the minimum score)")
     for result in ranking:
         reason = result.reasons[0] if result.reasons else ""
-        print(f"  {result.rank:>2}. {result.score:.3f}  {names.get(result.company_id, result.company_id):<32.32}  {reason}")
+        print(
+            f"  {result.rank:>2}. {result.score:.3f}  {names.get(result.company_id, result.company_id):<32.32}  {reason}"
+        )

@@ -8,8 +8,11 @@ from services.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    publish = commands.add_parser("publish", help="validate and publish a JSONL file of events",
-                                  description="Validate every line first; publish nothing if a line is invalid.")
+    publish = commands.add_parser(
+        "publish",
+        help="validate and publish a JSONL file of events",
+        description="Validate every line first; publish nothing if a line is invalid.",
+    )
     publish.add_argument("kind", choices=["challenges", "companies"])
     publish.add_argument("file")
     publish.set_defaults(run=_publish)
@@ -37,12 +40,16 @@ def _matches(settings: Settings, args: argparse.Namespace) -> int:
     from services.kafka.results import read_matches
 
     for result in read_matches(settings, follow=args.follow):
-        if (args.company and result.company_id != args.company) or (args.challenge and result.challenge_id != args.challenge):
+        if (args.company and result.company_id != args.company) or (
+            args.challenge and result.challenge_id != args.challenge
+        ):
             continue
         if args.json:
             print(result.model_dump_json(), flush=True)
         else:
-            print(f"{result.produced_at:%Y-%m-%d %H:%M:%S} {result.trigger:<9} {result.challenge_id:<14} "
-                  f"{result.company_id:<12} rank {result.rank:>2} score {result.score:.3f}  {'; '.join(result.reasons)}",
-                  flush=True)
+            print(
+                f"{result.produced_at:%Y-%m-%d %H:%M:%S} {result.trigger:<9} {result.challenge_id:<14} "
+                f"{result.company_id:<12} rank {result.rank:>2} score {result.score:.3f}  {'; '.join(result.reasons)}",
+                flush=True,
+            )
     return 0

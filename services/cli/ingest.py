@@ -9,8 +9,11 @@ from services.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    api = commands.add_parser("api", help="serve the HTTP ingest API (MATCHMAKER_API_HOST/PORT)",
-                              description="Publish challenges and profiles over HTTP, with per-publisher tokens.")
+    api = commands.add_parser(
+        "api",
+        help="serve the HTTP ingest API (MATCHMAKER_API_HOST/PORT)",
+        description="Publish challenges and profiles over HTTP, with per-publisher tokens.",
+    )
     api.add_argument("--host", help="interface (default MATCHMAKER_API_HOST or 127.0.0.1)")
     api.add_argument("--port", type=int, help="port (default MATCHMAKER_API_PORT or 8080)")
     api.set_defaults(run=_api)

@@ -8,9 +8,12 @@ from services.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    kafka = commands.add_parser("kafka", help="the local single-node Kafka broker (KRaft)",
-                                description="Start, stop or inspect the project's local broker. Does nothing "
-                                "but report when KAFKA_BOOTSTRAP_SERVERS points at an existing cluster.")
+    kafka = commands.add_parser(
+        "kafka",
+        help="the local single-node Kafka broker (KRaft)",
+        description="Start, stop or inspect the project's local broker. Does nothing "
+        "but report when KAFKA_BOOTSTRAP_SERVERS points at an existing cluster.",
+    )
     kafka.add_argument("action", choices=["up", "down", "status"])
     kafka.set_defaults(run=_kafka)
 

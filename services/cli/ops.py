@@ -13,7 +13,8 @@ from services.settings import Settings
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     lag = commands.add_parser(
-        "lag", help="consumer-group lag, lag in seconds and Burrow-style status per partition",
+        "lag",
+        help="consumer-group lag, lag in seconds and Burrow-style status per partition",
         description="For the worker group (MATCHMAKER_APP_ID), the notifier group (<app id>-notifier) and any "
         "--group: committed offset, log-end offset, lag, age of the next unconsumed message (lag seconds) and a "
         "status from a sliding window of samples (OK, WARN, REWIND, STALL, STOP; NOTFOUND for an unknown group). "
@@ -28,12 +29,15 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     lag.set_defaults(run=_lag)
 
     monitor = commands.add_parser(
-        "monitor", help="serve lag metrics (/metrics), probes (/healthz, /readyz) and the live page (/)",
+        "monitor",
+        help="serve lag metrics (/metrics), probes (/healthz, /readyz) and the live page (/)",
         description="Samples consumer-group lag in the background; settings MATCHMAKER_MONITOR_* (port 9308).",
     )
     monitor.add_argument("--host", help="interface (default MATCHMAKER_MONITOR_HOST or 127.0.0.1)")
     monitor.add_argument("--port", type=int, help="port (default MATCHMAKER_MONITOR_PORT or 9308)")
-    monitor.add_argument("--group", action="append", default=[], metavar="G", help="another consumer group (repeatable)")
+    monitor.add_argument(
+        "--group", action="append", default=[], metavar="G", help="another consumer group (repeatable)"
+    )
     monitor.set_defaults(run=_monitor)
 
 

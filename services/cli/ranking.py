@@ -17,9 +17,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rank.add_argument("--json", action="store_true", help="one JSON line per (challenge, company)")
     rank.set_defaults(run=_rank)
 
-    evaluate = commands.add_parser("eval", help="measure ranking quality on a labeled directory",
-                                   description="DIR holds challenges.jsonl, companies.jsonl, qrels.tsv and "
-                                   "optionally city_excluded.tsv.")
+    evaluate = commands.add_parser(
+        "eval",
+        help="measure ranking quality on a labeled directory",
+        description="DIR holds challenges.jsonl, companies.jsonl, qrels.tsv and optionally city_excluded.tsv.",
+    )
     evaluate.add_argument("directory")
     evaluate.add_argument("--baselines", action="store_true", help="also dense-only and TF-IDF-only figures")
     evaluate.add_argument("--json", action="store_true")
@@ -33,15 +35,29 @@ def _rank(settings: Settings, args: argparse.Namespace) -> int:
     challenges = load_jsonl(args.challenges, Challenge)
     companies = load_jsonl(args.companies, CompanyProfile)
     rankings = rank_challenges_offline(
-        challenges, companies, load_embedder(settings.model), top_k=args.top_k or settings.top_k, min_score=settings.min_score
+        challenges,
+        companies,
+        load_embedder(settings.model),
+        top_k=args.top_k or settings.top_k,
+        min_score=settings.min_score,
     )
     for challenge in challenges:
         for match in rankings[challenge.challenge_id]:
             if args.json:
-                print(json.dumps({"challenge_id": match.challenge_id, "company_id": match.company_id,
-                                  "rank": match.rank, "score": match.score}))
+                print(
+                    json.dumps(
+                        {
+                            "challenge_id": match.challenge_id,
+                            "company_id": match.company_id,
+                            "rank": match.rank,
+                            "score": match.score,
+                        }
+                    )
+                )
             else:
-                print(f"{match.challenge_id:<14} {match.rank:>2}. {match.score:.3f} {match.company_id:<12} {'; '.join(match.reasons)}")
+                print(
+                    f"{match.challenge_id:<14} {match.rank:>2}. {match.score:.3f} {match.company_id:<12} {'; '.join(match.reasons)}"
+                )
     return 0
 
 

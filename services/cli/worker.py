@@ -8,9 +8,12 @@ from services.settings import Settings
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
-    worker = commands.add_parser("worker", help="run one matching worker process (scale out by running more)",
-                                 description="Consume challenges and companies, embed, rank, emit matches. "
-                                 "Several processes with the same MATCHMAKER_APP_ID share the work.")
+    worker = commands.add_parser(
+        "worker",
+        help="run one matching worker process (scale out by running more)",
+        description="Consume challenges and companies, embed, rank, emit matches. "
+        "Several processes with the same MATCHMAKER_APP_ID share the work.",
+    )
     worker.set_defaults(run=_worker)
 
 

@@ -76,8 +76,15 @@ class InboxView:
         s = self.settings
         topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.delivery.topic_inbox_tokens]
         try:
-            for batch in replay_batches(s, topics, client_id="matchmaker-inbox", follow=True, stop=self._stop,
-                                        on_caught_up=self.ready.set, poll_seconds=self.poll_seconds):
+            for batch in replay_batches(
+                s,
+                topics,
+                client_id="matchmaker-inbox",
+                follow=True,
+                stop=self._stop,
+                on_caught_up=self.ready.set,
+                poll_seconds=self.poll_seconds,
+            ):
                 with self._lock:
                     for record in batch:
                         self._apply(record.topic, record.key, record.value)
@@ -146,14 +153,18 @@ class InboxView:
                 return company_id
         return None
 
-    def page(self, company_id: str, limit: int, cursor: tuple[float, str] | None) -> tuple[list[dict], tuple[float, str] | None]:
+    def page(
+        self, company_id: str, limit: int, cursor: tuple[float, str] | None
+    ) -> tuple[list[dict], tuple[float, str] | None]:
         with self._lock:
             company = self._companies.get(company_id)
             items = [
                 (sort_key, match)
                 for sort_key, match in self._matches.get(company_id, {}).values()
                 if not (company and company.hides(match["company_version"]))
-                and not ((status := self._challenges.get(match["challenge_id"])) and status.hides(match["challenge_version"]))
+                and not (
+                    (status := self._challenges.get(match["challenge_id"])) and status.hides(match["challenge_version"])
+                )
             ]
         items.sort(key=lambda item: item[0], reverse=True)
         if cursor is not None:
@@ -164,8 +175,11 @@ class InboxView:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {"companies": len(self._matches), "matches": sum(len(m) for m in self._matches.values()),
-                    "tokens": len(self._token_of)}
+            return {
+                "companies": len(self._matches),
+                "matches": sum(len(m) for m in self._matches.values()),
+                "tokens": len(self._token_of),
+            }
 
 
 def _close(states: dict[str, Closure], key: str, version: int | None, closed: bool) -> None:
@@ -210,16 +224,22 @@ def create_app(settings: Settings, view: InboxView | None = None) -> FastAPI:
 
     def authorised_company(request: Request, company_id: str) -> str:
         if not view.ready.is_set():
-            raise HTTPException(status_code=503, detail="the inbox is catching up with Kafka; retry shortly",
-                                headers={"Retry-After": "2"})
+            raise HTTPException(
+                status_code=503,
+                detail="the inbox is catching up with Kafka; retry shortly",
+                headers={"Retry-After": "2"},
+            )
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise HTTPException(status_code=401, detail="missing bearer token", headers={"WWW-Authenticate": "Bearer"})
         owner = view.company_for_token(token.strip())
         if owner is None:
-            raise HTTPException(status_code=401, detail="invalid or revoked token",
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise HTTPException(
+                status_code=401,
+                detail="invalid or revoked token",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         if owner != company_id:
             raise HTTPException(status_code=403, detail="this token belongs to another company")
         return owner
@@ -249,6 +269,10 @@ def run_inbox(settings: Settings, host: str | None = None, port: int | None = No
     from services.delivery.subscriptions import ensure_notifier_topics
 
     ensure_notifier_topics(settings)
-    uvicorn.run(create_app(settings), host=host or settings.delivery.inbox_host, port=port or settings.delivery.inbox_port,
-                log_level=settings.log_level.lower(), log_config=None)  # log through services.logs
-
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.delivery.inbox_host,
+        port=port or settings.delivery.inbox_port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )  # log through services.logs

@@ -27,7 +27,14 @@ from datetime import datetime, timedelta
 
 from schemas import MatchResult, Notification, NotificationDeadLetter, Subscription
 from services.delivery.messages import (
-    BELOW, DEAD, DELIVERED, PENDING, STALE, UNSUBSCRIBED, DeliveryEntry, Outcome,
+    BELOW,
+    DEAD,
+    DELIVERED,
+    PENDING,
+    STALE,
+    UNSUBSCRIBED,
+    DeliveryEntry,
+    Outcome,
 )
 from services.versioning import Closure
 
@@ -88,8 +95,9 @@ def challenge_key(partition: int, challenge_id: str) -> str:
 
 def is_stale(entry: DeliveryEntry, closures: ClosureLookup) -> bool:
     """True when the match's company was withdrawn or its challenge closed (at or after its version)."""
-    return (_hides(closures(company_key(entry.company_id)), entry.company_version)
-            or _hides(closures(challenge_key(entry.partition, entry.challenge_id)), entry.challenge_version))
+    return _hides(closures(company_key(entry.company_id)), entry.company_version) or _hides(
+        closures(challenge_key(entry.partition, entry.challenge_id)), entry.challenge_version
+    )
 
 
 def _hides(closure: Closure | None, version: int) -> bool:
@@ -107,8 +115,14 @@ class MatchDecision:
         return self.entry is None
 
 
-def on_match(result: MatchResult, partition: int, known: bool, subscription: Subscription | None,
-             closures: ClosureLookup, now: datetime) -> MatchDecision:
+def on_match(
+    result: MatchResult,
+    partition: int,
+    known: bool,
+    subscription: Subscription | None,
+    closures: ClosureLookup,
+    now: datetime,
+) -> MatchDecision:
     """Decide a MatchResult once: `known` (its match_id has an entry) means a replay or duplicate."""
     if known:
         return MatchDecision(None)
@@ -163,8 +177,13 @@ def close_challenge(entries: Mapping[str, DeliveryEntry], challenge_id: str, par
     return _settle_pending(entries, partition, lambda e: e.challenge_id == challenge_id, STALE, now)
 
 
-def _settle_pending(entries: Mapping[str, DeliveryEntry], partition: int, which: Callable[[DeliveryEntry], bool],
-                    state: str, now: datetime) -> Updates:
+def _settle_pending(
+    entries: Mapping[str, DeliveryEntry],
+    partition: int,
+    which: Callable[[DeliveryEntry], bool],
+    state: str,
+    now: datetime,
+) -> Updates:
     at = now.isoformat()
     return {m: e.settled(state, at) for m, e in entries.items() if e.pending and e.partition == partition and which(e)}
 
@@ -176,8 +195,9 @@ class Sweep:
     settle: dict[int, Updates]  # per partition: pending entries of companies no longer subscribed
 
 
-def sweep(entries: Mapping[str, DeliveryEntry], owned: Collection[int], subscriptions: SubscriptionLookup,
-          now: datetime) -> Sweep:
+def sweep(
+    entries: Mapping[str, DeliveryEntry], owned: Collection[int], subscriptions: SubscriptionLookup, now: datetime
+) -> Sweep:
     """What is pending on the owned partitions after a recovery, a rebalance or a restart.
 
     Pending digest-mode matches not yet in a digest wait for the next boundary (form_digests).
@@ -216,8 +236,9 @@ def digest_id(company_id: str, match_ids: list[str]) -> str:
     return "digest-" + hashlib.sha256("\x1f".join([company_id, *match_ids]).encode()).hexdigest()[:32]
 
 
-def form_digests(entries: Mapping[str, DeliveryEntry], owned: Collection[int], subscriptions: SubscriptionLookup,
-                 now: datetime) -> list[Digest]:
+def form_digests(
+    entries: Mapping[str, DeliveryEntry], owned: Collection[int], subscriptions: SubscriptionLookup, now: datetime
+) -> list[Digest]:
     """At a boundary: each digest company's pending matches not yet in a digest become one digest."""
     gathered: dict[str, list[tuple[str, DeliveryEntry]]] = {}
     for match_id, entry in entries.items():
@@ -244,8 +265,13 @@ class Prepared:
     notification: Notification | None  # None: nothing left to send
 
 
-def prepare(send: Send, entries: Mapping[str, DeliveryEntry | None], subscription: Subscription | None,
-            closures: ClosureLookup, now: datetime) -> Prepared:
+def prepare(
+    send: Send,
+    entries: Mapping[str, DeliveryEntry | None],
+    subscription: Subscription | None,
+    closures: ClosureLookup,
+    now: datetime,
+) -> Prepared:
     """Just before the first attempt: what of `send` is still to go out, as which Notification.
 
     `entries` are the current entries of send.match_ids (None: none). Entries already settled
@@ -269,13 +295,15 @@ def prepare(send: Send, entries: Mapping[str, DeliveryEntry | None], subscriptio
         return Prepared(settle, live, None)
     matches = sorted((e.match for e in live.values() if e.match), key=lambda m: (-m["score"], m["match_id"]))
     first = next(iter(live.values()))
-    notification = Notification.model_validate({
-        "notification_id": send.notification_id,
-        "type": send.kind,
-        "company_id": send.company_id,
-        "sent_at": first.digest_at or first.seen_at,
-        "matches": matches,
-    })
+    notification = Notification.model_validate(
+        {
+            "notification_id": send.notification_id,
+            "type": send.kind,
+            "company_id": send.company_id,
+            "sent_at": first.digest_at or first.seen_at,
+            "matches": matches,
+        }
+    )
     return Prepared(settle, live, notification)
 
 
@@ -298,8 +326,9 @@ class GiveUp:
     letter: NotificationDeadLetter  # to the notification dead-letter topic, before the entries are recorded
 
 
-def on_outcome(prepared: Prepared, url: str, attempt: int, outcome: Outcome, policy: RetryPolicy,
-               now: datetime) -> Delivered | Retry | GiveUp:
+def on_outcome(
+    prepared: Prepared, url: str, attempt: int, outcome: Outcome, policy: RetryPolicy, now: datetime
+) -> Delivered | Retry | GiveUp:
     """After attempt number `attempt` (1-based) of a prepared notification came to `outcome`.
 
     Every failed attempt is followed by another until `policy.attempts` were made, PERMANENT ones

@@ -14,7 +14,14 @@ import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-PENDING, DELIVERED, DEAD, STALE, UNSUBSCRIBED, BELOW = "pending", "delivered", "dead", "stale", "unsubscribed", "below-min-score"
+PENDING, DELIVERED, DEAD, STALE, UNSUBSCRIBED, BELOW = (
+    "pending",
+    "delivered",
+    "dead",
+    "stale",
+    "unsubscribed",
+    "below-min-score",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +52,9 @@ class DeliveryEntry:
 
     def settled(self, state: str, at: str, attempts: int | None = None) -> DeliveryEntry:
         """The entry in a final state: the match payload is no longer needed, the match_id key remains."""
-        return replace(self, state=state, match=None, settled_at=at,
-                       attempts=self.attempts if attempts is None else attempts)
+        return replace(
+            self, state=state, match=None, settled_at=at, attempts=self.attempts if attempts is None else attempts
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {name: value for name in _ENTRY_FIELDS if (value := getattr(self, name)) is not None}
@@ -70,7 +78,9 @@ class ChallengeStatus:
     closed: bool
 
     def to_json(self) -> bytes:
-        return json.dumps({"challenge_id": self.challenge_id, "version": self.version, "closed": self.closed}).encode("utf-8")
+        return json.dumps({"challenge_id": self.challenge_id, "version": self.version, "closed": self.closed}).encode(
+            "utf-8"
+        )
 
     @classmethod
     def from_json(cls, raw: bytes) -> ChallengeStatus:

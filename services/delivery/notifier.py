@@ -71,12 +71,18 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.delivered = Counter("matchmaker_notifications_delivered", "Notifications answered 2xx", ["type"], registry=r)
-        self.matches_delivered = Counter("matchmaker_notified_matches", "Matches delivered (in any notification)", registry=r)
+        self.delivered = Counter(
+            "matchmaker_notifications_delivered", "Notifications answered 2xx", ["type"], registry=r
+        )
+        self.matches_delivered = Counter(
+            "matchmaker_notified_matches", "Matches delivered (in any notification)", registry=r
+        )
         self.attempts = Counter("matchmaker_notification_attempts", "Webhook requests", ["outcome"], registry=r)
         self.retries = Counter("matchmaker_notification_retries", "Attempts after a failed one", registry=r)
         self.dead = Counter("matchmaker_notification_dead_letters", "Notifications given up", ["type"], registry=r)
-        self.replays = Counter("matchmaker_notifier_replayed_matches", "MatchResults already known (ignored)", registry=r)
+        self.replays = Counter(
+            "matchmaker_notifier_replayed_matches", "MatchResults already known (ignored)", registry=r
+        )
         self.queued = Gauge("matchmaker_notifications_queued", "Notifications queued or in flight", registry=r)
 
 
@@ -136,14 +142,21 @@ class Notifier:
             try:
                 result = MatchResult.model_validate_json(message.value)
             except ValidationError as error:
-                log.warning("ignored invalid MatchResult at %s[%s]@%s: %s", message.topic, message.partition, message.offset,
-                            codec.describe_validation_error(error))
+                log.warning(
+                    "ignored invalid MatchResult at %s[%s]@%s: %s",
+                    message.topic,
+                    message.partition,
+                    message.offset,
+                    codec.describe_validation_error(error),
+                )
                 continue
             self._on_match(result, message.partition)
 
     def _on_match(self, result: MatchResult, partition: int) -> None:
         known = self.deliveries.get(result.match_id) is not None
-        decision = ledger.on_match(result, partition, known, self._subscription(result.company_id), self._closure, _now())
+        decision = ledger.on_match(
+            result, partition, known, self._subscription(result.company_id), self._closure, _now()
+        )
         if decision.entry is None:
             self.metrics.replays.inc()  # a replay or a duplicate: already decided, never twice
             return
@@ -271,7 +284,9 @@ class Notifier:
         if deliverer is None or deliverer.stopping:
             deliverer = CompanyDeliverer(job.company_id)
             # a fresh context: the task must not inherit the agent's current event
-            deliverer.task = asyncio.get_running_loop().create_task(self._work(deliverer), context=contextvars.Context())
+            deliverer.task = asyncio.get_running_loop().create_task(
+                self._work(deliverer), context=contextvars.Context()
+            )
             self._deliverers[job.company_id] = deliverer
         self._queued.add(job.notification_id)
         self.metrics.queued.set(len(self._queued))
@@ -380,17 +395,31 @@ class Notifier:
                 self.metrics.retries.inc()
             deliverer.busy = True
             try:
-                outcome = await self.sender.send(subscription.url, subscription.secret, body, job.notification_id, job.kind)
+                outcome = await self.sender.send(
+                    subscription.url, subscription.secret, body, job.notification_id, job.kind
+                )
                 self.metrics.attempts.labels("ok" if outcome.delivered else "error").inc()
                 decision = ledger.on_outcome(prepared, subscription.url, attempt, outcome, self.retry, _now())
                 if isinstance(decision, ledger.Delivered):
                     await self._write(job.partition, decision.settle)
                     self.metrics.delivered.labels(job.kind).inc()
                     self.metrics.matches_delivered.inc(len(decision.settle))
-                    log.info("delivered %s %s to %s after %d attempt(s)", job.kind, job.notification_id, job.company_id, attempt)
+                    log.info(
+                        "delivered %s %s to %s after %d attempt(s)",
+                        job.kind,
+                        job.notification_id,
+                        job.company_id,
+                        attempt,
+                    )
                     return
-                log.info("attempt %d of %s to %s failed (%s): %s", attempt, job.notification_id, job.company_id,
-                         outcome.kind, outcome.error)
+                log.info(
+                    "attempt %d of %s to %s failed (%s): %s",
+                    attempt,
+                    job.notification_id,
+                    job.company_id,
+                    outcome.kind,
+                    outcome.error,
+                )
                 if isinstance(decision, ledger.GiveUp):  # the dead letter and its record belong together
                     await self._give_up(job, decision)
                     return
@@ -407,8 +436,14 @@ class Notifier:
         await sent
         await self._write(job.partition, decision.settle)
         self.metrics.dead.labels(job.kind).inc()
-        log.warning("gave up %s %s to %s after %d attempts: %s", job.kind, job.notification_id, job.company_id,
-                    letter.attempts, letter.last_error)
+        log.warning(
+            "gave up %s %s to %s after %d attempts: %s",
+            job.kind,
+            job.notification_id,
+            job.company_id,
+            letter.attempts,
+            letter.last_error,
+        )
 
 
 def _now() -> datetime:

@@ -56,7 +56,9 @@ class Sender:
 
     def request(self, url: str, secret: str, body: bytes, notification_id: str, kind: str) -> httpx.Request:
         """The POST, signed now: every attempt carries a fresh timestamp and the same Idempotency-Key."""
-        return self.client.build_request("POST", url, content=body, headers=signed_headers(secret, body, notification_id, kind))
+        return self.client.build_request(
+            "POST", url, content=body, headers=signed_headers(secret, body, notification_id, kind)
+        )
 
     async def send(self, url: str, secret: str, body: bytes, notification_id: str, kind: str) -> Outcome:
         """One attempt, at most `timeout` seconds in all (connect, send and response)."""

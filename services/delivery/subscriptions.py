@@ -1,8 +1,8 @@
 """Publishing subscriptions and inbox tokens, and creating the delivery side's topics.
 
-    matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret S --min-score 0.5 --delivery instant
-    matchmaker unsubscribe --company co-0023
-    matchmaker inbox-token issue --company co-0023     # prints the token once; only its SHA-256 is published
+matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret S --min-score 0.5 --delivery instant
+matchmaker unsubscribe --company co-0023
+matchmaker inbox-token issue --company co-0023     # prints the token once; only its SHA-256 is published
 """
 
 from __future__ import annotations
@@ -49,7 +49,12 @@ def _send(settings: Settings, topic: str, key: str, value: bytes | None) -> None
 
 def publish_subscription(settings: Settings, subscription: Subscription) -> None:
     subscription = Subscription.model_validate(subscription.model_dump())
-    _send(settings, settings.delivery.topic_subscriptions, subscription.company_id, subscription.model_dump_json().encode("utf-8"))
+    _send(
+        settings,
+        settings.delivery.topic_subscriptions,
+        subscription.company_id,
+        subscription.model_dump_json().encode("utf-8"),
+    )
 
 
 def unsubscribe(settings: Settings, company_id: str) -> None:

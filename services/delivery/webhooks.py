@@ -35,7 +35,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"{SCHEME}={mac.hexdigest()}"
 
 
-def signed_headers(secret: str, body: bytes, idempotency_key: str, event: str, now: float | None = None) -> dict[str, str]:
+def signed_headers(
+    secret: str, body: bytes, idempotency_key: str, event: str, now: float | None = None
+) -> dict[str, str]:
     timestamp = str(int(time.time() if now is None else now))
     return {
         "Content-Type": "application/json",

@@ -93,12 +93,21 @@ def serve(settings: Settings) -> None:
         log.info(banner)
     else:
         print(banner, file=sys.stderr, flush=True)
-    uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level=settings.log_level.lower(),
-                server_header=False, timeout_graceful_shutdown=10, log_config=None)  # log through services.logs
+    uvicorn.run(
+        create_app(settings),
+        host=api.host,
+        port=api.port,
+        log_level=settings.log_level.lower(),
+        server_header=False,
+        timeout_graceful_shutdown=10,
+        log_config=None,
+    )  # log through services.logs
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.ingest.app", description="Serve the ingest API or export its OpenAPI.")
+    parser = argparse.ArgumentParser(
+        prog="python -m services.ingest.app", description="Serve the ingest API or export its OpenAPI."
+    )
     parser.add_argument("--export-openapi", action="store_true", help=f"write {OPENAPI_PATH.relative_to(PROJECT_ROOT)}")
     parser.add_argument("--check", action="store_true", help="with --export-openapi: exit 1 if the file is stale")
     args = parser.parse_args(argv)

@@ -10,12 +10,16 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from services.ingest.dependencies import Service
 from services.ingest.tokens import Principal
 
-bearer = HTTPBearer(auto_error=False, scheme_name="PublisherToken",
-                    description="A publisher token from `matchmaker api-token issue --city CITY | --company ID`.")
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="PublisherToken",
+    description="A publisher token from `matchmaker api-token issue --city CITY | --company ID`.",
+)
 
 
-def authenticate(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-                 ingest: Service) -> Principal:
+def authenticate(
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)], ingest: Service
+) -> Principal:
     """401 with WWW-Authenticate for a missing, unknown or revoked token; what it may write is the service's check."""
     challenge = {"WWW-Authenticate": "Bearer"}
     if credentials is None:

@@ -23,7 +23,12 @@ from services.errors import (
 from services.ingest.routes import allowed_methods
 
 ERROR_STATUS: dict[type[MatchmakerError], int] = {
-    InvalidInputError: 422, ForbiddenError: 403, NotFoundError: 404, ConflictError: 409, NotReadyError: 503, BrokerError: 503,
+    InvalidInputError: 422,
+    ForbiddenError: 403,
+    NotFoundError: 404,
+    ConflictError: 409,
+    NotReadyError: 503,
+    BrokerError: 503,
 }
 
 

@@ -78,12 +78,18 @@ class IdempotencyStore:
         with self._lock, self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.execute("DELETE FROM idempotency WHERE scope=? AND key=? AND created<?", (scope, key, now - self.ttl))
-                row = db.execute("SELECT fingerprint, state, status, body, created FROM idempotency WHERE scope=? AND key=?",
-                                 (scope, key)).fetchone()
+                db.execute(
+                    "DELETE FROM idempotency WHERE scope=? AND key=? AND created<?", (scope, key, now - self.ttl)
+                )
+                row = db.execute(
+                    "SELECT fingerprint, state, status, body, created FROM idempotency WHERE scope=? AND key=?",
+                    (scope, key),
+                ).fetchone()
                 if row is None:
-                    db.execute("INSERT INTO idempotency (scope, key, fingerprint, state, created) VALUES (?,?,?,'pending',?)",
-                               (scope, key, print_, now))
+                    db.execute(
+                        "INSERT INTO idempotency (scope, key, fingerprint, state, created) VALUES (?,?,?,'pending',?)",
+                        (scope, key, print_, now),
+                    )
                     result = Begin("new")
                 elif row[0] != print_:
                     result = Begin("mismatch")
@@ -102,7 +108,10 @@ class IdempotencyStore:
 
     def complete(self, scope: str, key: str, status: int, body: str) -> None:
         with self._lock, self._connect() as db:
-            db.execute("UPDATE idempotency SET state='done', status=?, body=? WHERE scope=? AND key=?", (status, body, scope, key))
+            db.execute(
+                "UPDATE idempotency SET state='done', status=?, body=? WHERE scope=? AND key=?",
+                (status, body, scope, key),
+            )
 
     def release(self, scope: str, key: str) -> None:
         """Forget a claim whose request did not succeed, so the client can retry with the same key."""

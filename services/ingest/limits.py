@@ -17,9 +17,17 @@ class BodyLimit:
     @staticmethod
     async def _refuse(send: Any, status: int, detail: str | list) -> None:
         body = json.dumps({"detail": detail}).encode()
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
@@ -57,7 +65,9 @@ class BodyLimit:
         if body:
             problem = _unparseable(body)
             if problem:  # FastAPI would answer 400 for these; keep every body error a 422 with a location
-                await self._refuse(send, 422, [{"type": "json_invalid", "loc": ["body"], "msg": problem, "input": None}])
+                await self._refuse(
+                    send, 422, [{"type": "json_invalid", "loc": ["body"], "msg": problem, "input": None}]
+                )
                 return
 
         async def replay() -> dict:

@@ -37,7 +37,9 @@ class Accepted(BaseModel):
     key: str = Field(description="The message key: challenge_id or company_id.")
     version: int | None = Field(description="Version of the published event (for a tombstone: the last known version).")
     tombstone: bool = Field(default=False, description="True when a null value (erasure) was published.")
-    published: bool = Field(default=True, description="False when nothing needed publishing (closing a closed challenge).")
+    published: bool = Field(
+        default=True, description="False when nothing needed publishing (closing a closed challenge)."
+    )
     topic: str
     partition: int
     offset: int

@@ -77,8 +77,11 @@ class Ingest:
 
         ensure_topics(self.settings)
         self.producer = clients.producer(self.settings, client_id="matchmaker-api", linger_ms=0, retries=5)
-        self.follower = TopicFollower(self.view, self.settings,
-                                      {self.settings.topic_challenges: "challenge", self.settings.topic_companies: "company"})
+        self.follower = TopicFollower(
+            self.view,
+            self.settings,
+            {self.settings.topic_challenges: "challenge", self.settings.topic_companies: "company"},
+        )
         self.follower.start()
         if not self.follower.ready.wait(self.api.startup_timeout):
             log.warning("version view not ready after %.0fs; writes answer 503 until it is", self.api.startup_timeout)
@@ -98,8 +101,15 @@ class Ingest:
         return self._stripes[hash((kind, key)) % len(self._stripes)]
 
     # -- idempotency wrapper ------------------------------------------------------------------
-    def write(self, principal: Principal, idempotency_key: str | None, method: str, path: str, body: bytes,
-              action: Callable[[], tuple[int, Accepted]]) -> Answer:
+    def write(
+        self,
+        principal: Principal,
+        idempotency_key: str | None,
+        method: str,
+        path: str,
+        body: bytes,
+        action: Callable[[], tuple[int, Accepted]],
+    ) -> Answer:
         """Run `action` once per Idempotency-Key of this publisher; a repeat gets the stored answer."""
         if not self.ready:
             raise NotReadyError("the API is starting: reading the current versions from Kafka")
@@ -111,8 +121,9 @@ class Ingest:
         if begin.outcome == "replay":
             return Answer(begin.status or 200, json.loads(begin.body or "{}"), replayed=True)
         if begin.outcome == "mismatch":
-            raise _field_error(("header", "Idempotency-Key"), "this Idempotency-Key was used for a different request",
-                               idempotency_key)
+            raise _field_error(
+                ("header", "Idempotency-Key"), "this Idempotency-Key was used for a different request", idempotency_key
+            )
         if begin.outcome == "in_progress":
             raise ConflictError("a request with this Idempotency-Key is still being processed; retry later")
         try:
@@ -151,13 +162,23 @@ class Ingest:
         if requested is None:
             return (current or 0) + 1
         if not versioning.decide(current, requested).wins:  # stale or the same version
-            raise ConflictError(f"version {requested} of {kind} {key!r} is not newer than its current version {current}")
+            raise ConflictError(
+                f"version {requested} of {kind} {key!r} is not newer than its current version {current}"
+            )
         return requested
 
-    def _accepted(self, kind: Kind, key: str, version: int | None, metadata, status: int = 202,
-                  tombstone: bool = False) -> tuple[int, Accepted]:
-        return status, Accepted(kind=kind, key=key, version=version, tombstone=tombstone, topic=metadata.topic,
-                                partition=metadata.partition, offset=metadata.offset)
+    def _accepted(
+        self, kind: Kind, key: str, version: int | None, metadata, status: int = 202, tombstone: bool = False
+    ) -> tuple[int, Accepted]:
+        return status, Accepted(
+            kind=kind,
+            key=key,
+            version=version,
+            tombstone=tombstone,
+            topic=metadata.topic,
+            partition=metadata.partition,
+            offset=metadata.offset,
+        )
 
     # -- challenges ----------------------------------------------------------------------------
     @staticmethod
@@ -166,7 +187,9 @@ class Ingest:
             raise ForbiddenError(f"a token of {principal.describe()} may not publish challenges")
         return principal.city
 
-    def _publish_challenge(self, challenge_id: str, request: ChallengeRequest, entry: Entry | None) -> tuple[int, Accepted]:
+    def _publish_challenge(
+        self, challenge_id: str, request: ChallengeRequest, entry: Entry | None
+    ) -> tuple[int, Accepted]:
         version = self._next_version("challenge", challenge_id, entry, request.version)
         try:
             event = Challenge.model_validate({**request.model_dump(), "challenge_id": challenge_id, "version": version})
@@ -184,15 +207,18 @@ class Ingest:
         with self._lock("challenge", challenge_id):
             entry = self.view.get("challenge", challenge_id)
             if entry is not None and not entry.deleted:
-                raise ConflictError(f"challenge {challenge_id!r} already exists (version {entry.version}): "
-                                f"use PUT /v1/challenges/{challenge_id}")
+                raise ConflictError(
+                    f"challenge {challenge_id!r} already exists (version {entry.version}): "
+                    f"use PUT /v1/challenges/{challenge_id}"
+                )
             return self._publish_challenge(challenge_id, request, entry)
 
     def put_challenge(self, principal: Principal, challenge_id: str, request: ChallengeRequest) -> tuple[int, Accepted]:
         city = self._city_of(principal)
         if request.challenge_id is not None and request.challenge_id != challenge_id:
-            raise _field_error(("body", "challenge_id"), f"must equal the id in the path ({challenge_id})",
-                               request.challenge_id)
+            raise _field_error(
+                ("body", "challenge_id"), f"must equal the id in the path ({challenge_id})", request.challenge_id
+            )
         if request.city != city:
             raise ForbiddenError(f"a token of {principal.describe()} may not publish a challenge of {request.city}")
         with self._lock("challenge", challenge_id):
@@ -211,9 +237,18 @@ class Ingest:
             if current.city != city:
                 raise ForbiddenError(f"challenge {challenge_id!r} belongs to {current.city}")
             if current.status == "closed":
-                return 200, Accepted(kind="challenge", key=challenge_id, version=entry.version, published=False,
-                                     topic=self.topics["challenge"], partition=entry.partition, offset=entry.offset)
-            event = Challenge.model_validate({**current.model_dump(), "status": "closed", "version": (entry.version or 0) + 1})
+                return 200, Accepted(
+                    kind="challenge",
+                    key=challenge_id,
+                    version=entry.version,
+                    published=False,
+                    topic=self.topics["challenge"],
+                    partition=entry.partition,
+                    offset=entry.offset,
+                )
+            event = Challenge.model_validate(
+                {**current.model_dump(), "status": "closed", "version": (entry.version or 0) + 1}
+            )
             metadata = self._send("challenge", challenge_id, self._encode(event))
             self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset)
             return self._accepted("challenge", challenge_id, event.version, metadata)
@@ -224,15 +259,21 @@ class Ingest:
         if principal.company_id != company_id:
             raise ForbiddenError(f"a token of {principal.describe()} may not write company {company_id!r}")
 
-    def put_company(self, principal: Principal, company_id: str, request: CompanyProfileRequest) -> tuple[int, Accepted]:
+    def put_company(
+        self, principal: Principal, company_id: str, request: CompanyProfileRequest
+    ) -> tuple[int, Accepted]:
         self._own_company(principal, company_id)
         if request.company_id is not None and request.company_id != company_id:
-            raise _field_error(("body", "company_id"), f"must equal the id in the path ({company_id})", request.company_id)
+            raise _field_error(
+                ("body", "company_id"), f"must equal the id in the path ({company_id})", request.company_id
+            )
         with self._lock("company", company_id):
             entry = self.view.get("company", company_id)
             version = self._next_version("company", company_id, entry, request.version)
             try:
-                event = CompanyProfile.model_validate({**request.model_dump(), "company_id": company_id, "version": version})
+                event = CompanyProfile.model_validate(
+                    {**request.model_dump(), "company_id": company_id, "version": version}
+                )
             except ValidationError as error:
                 raise InvalidInputError(str(error), errors=error.errors(include_url=False)) from error
             metadata = self._send("company", company_id, self._encode(event))

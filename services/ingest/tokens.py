@@ -63,13 +63,26 @@ class TokenRecord:
     revoked_at: str | None
 
     def to_json(self) -> dict:
-        return {"sha256": self.sha256, "city": self.city, "company_id": self.company_id, "label": self.label,
-                "created_at": self.created_at, "revoked_at": self.revoked_at}
+        return {
+            "sha256": self.sha256,
+            "city": self.city,
+            "company_id": self.company_id,
+            "label": self.label,
+            "created_at": self.created_at,
+            "revoked_at": self.revoked_at,
+        }
 
     @classmethod
     def from_json(cls, token_id: str, data: dict) -> "TokenRecord":
-        return cls(token_id, data["sha256"], data.get("city"), data.get("company_id"), data.get("label", ""),
-                   data.get("created_at", ""), data.get("revoked_at"))
+        return cls(
+            token_id,
+            data["sha256"],
+            data.get("city"),
+            data.get("company_id"),
+            data.get("label", ""),
+            data.get("created_at", ""),
+            data.get("revoked_at"),
+        )
 
 
 def canonical_city(name: str) -> str:
@@ -106,7 +119,9 @@ class TokenStore:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return {}
-        return {token_id: TokenRecord.from_json(token_id, record) for token_id, record in data.get("tokens", {}).items()}
+        return {
+            token_id: TokenRecord.from_json(token_id, record) for token_id, record in data.get("tokens", {}).items()
+        }
 
     def authenticate(self, token: str | None) -> Principal | None:
         """The publisher a presented token belongs to, or None (unknown, malformed or revoked)."""
@@ -158,8 +173,15 @@ class TokenStore:
             while token_id in data["tokens"]:
                 token_id = TOKEN_PREFIX + secrets.token_hex(4)
             token = f"{token_id}.{secrets.token_urlsafe(32)}"
-            record = TokenRecord(token_id, hash_token(token), city, company_id, label,
-                                 datetime.now(timezone.utc).isoformat(timespec="seconds"), None)
+            record = TokenRecord(
+                token_id,
+                hash_token(token),
+                city,
+                company_id,
+                label,
+                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                None,
+            )
             data["tokens"][token_id] = record.to_json()
         return token, record
 

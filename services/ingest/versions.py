@@ -31,7 +31,6 @@ from services.settings import Settings
 log = logging.getLogger("matchmaker.api")
 
 
-
 @dataclass(frozen=True)
 class Entry:
     version: int | None  # the highest version applied; None when only a tombstone was ever seen
@@ -56,7 +55,9 @@ class VersionView:
         with self._lock:
             return len(self._entries)
 
-    def apply(self, kind: Kind, key: str, event: Challenge | CompanyProfile | None, partition: int, offset: int) -> None:
+    def apply(
+        self, kind: Kind, key: str, event: Challenge | CompanyProfile | None, partition: int, offset: int
+    ) -> None:
         """Apply one record of the topic (event None = tombstone) at its position."""
         with self._lock:
             current = self._entries.get((kind, key))
@@ -66,11 +67,14 @@ class VersionView:
                 version = current.version if current else None
                 self._entries[(kind, key)] = Entry(version, True, partition, offset)
             elif versioning.decide(current.version if current else None, event.version).wins:
-                self._entries[(kind, key)] = Entry(event.version, False, partition, offset,
-                                                   event if isinstance(event, Challenge) else None)
+                self._entries[(kind, key)] = Entry(
+                    event.version, False, partition, offset, event if isinstance(event, Challenge) else None
+                )
             else:  # a stale or repeated version: the worker ignores it, and so do we
                 assert current is not None  # decide() lets any version win over no version
-                self._entries[(kind, key)] = Entry(current.version, current.deleted, partition, offset, current.challenge)
+                self._entries[(kind, key)] = Entry(
+                    current.version, current.deleted, partition, offset, current.challenge
+                )
 
     def apply_record(self, kind: Kind, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:
         decoded = codec.decode(kind, key, value)
@@ -106,11 +110,20 @@ class TopicFollower(threading.Thread):
 
     def _run(self) -> None:
         # a topic just created may take a moment to appear in the metadata: wait for it, up to 60 s
-        for batch in replay_batches(self.settings, list(self.topics), client_id="matchmaker-api-view", follow=True,
-                                    stop=self._stopping, on_caught_up=self._caught_up, wait_for_topics=60,
-                                    poll_seconds=self.poll_ms / 1000):
+        for batch in replay_batches(
+            self.settings,
+            list(self.topics),
+            client_id="matchmaker-api-view",
+            follow=True,
+            stop=self._stopping,
+            on_caught_up=self._caught_up,
+            wait_for_topics=60,
+            poll_seconds=self.poll_ms / 1000,
+        ):
             for record in batch:
-                self.view.apply_record(self.topics[record.topic], record.key, record.value, record.partition, record.offset)
+                self.view.apply_record(
+                    self.topics[record.topic], record.key, record.value, record.partition, record.offset
+                )
 
     def _caught_up(self) -> None:
         log.info("version view ready: %d entities", len(self.view))

@@ -100,9 +100,18 @@ class LocalBroker:
         self.libs.mkdir(parents=True)
         print(f"fetching Apache Kafka jars from Maven Central into {self.libs} (once) ...", flush=True)
         result = subprocess.run(
-            ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-             f"-DoutputDirectory={self.libs}", "-DincludeScope=runtime"],
-            capture_output=True, text=True,
+            [
+                "mvn",
+                "-q",
+                "-B",
+                "-f",
+                str(POM),
+                "dependency:copy-dependencies",
+                f"-DoutputDirectory={self.libs}",
+                "-DincludeScope=runtime",
+            ],
+            capture_output=True,
+            text=True,
         )
         if result.returncode != 0:
             tail = (result.stdout + result.stderr).strip().splitlines()[-5:]
@@ -148,9 +157,17 @@ class LocalBroker:
 
     def _java(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         return subprocess.run(
-            ["java", "-cp", self.classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-             f"-Dkafka.logs.dir={self.dir / 'logs'}", *args],
-            capture_output=True, text=True, **kwargs,
+            [
+                "java",
+                "-cp",
+                self.classpath(),
+                f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+                f"-Dkafka.logs.dir={self.dir / 'logs'}",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            **kwargs,
         )
 
     def _format_once(self) -> None:
@@ -169,10 +186,22 @@ class LocalBroker:
         heap = os.environ.get("MATCHMAKER_KAFKA_HEAP", "-Xmx512m")
         with open(logs / "stdout.log", "ab") as out:
             process = subprocess.Popen(
-                ["java", heap, "-XX:+UseG1GC", "-Djava.awt.headless=true", "-cp", self.classpath(),
-                 f"-Dlog4j2.configurationFile={LOG4J_CONFIG}", f"-Dkafka.logs.dir={logs}",
-                 "kafka.Kafka", str(self.dir / "server.properties")],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                [
+                    "java",
+                    heap,
+                    "-XX:+UseG1GC",
+                    "-Djava.awt.headless=true",
+                    "-cp",
+                    self.classpath(),
+                    f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+                    f"-Dkafka.logs.dir={logs}",
+                    "kafka.Kafka",
+                    str(self.dir / "server.properties"),
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         self.pid_file.write_text(str(process.pid))
         return process
@@ -212,7 +241,9 @@ def check_java() -> None:
     if major == 1 and found and found.group(2):  # "1.8" style
         major = int(found.group(2))
     if major < MIN_JAVA:
-        raise BrokerError(f"Java {MIN_JAVA}+ is needed for the local Kafka broker; found: {output.splitlines()[0] if output else 'unknown'}")
+        raise BrokerError(
+            f"Java {MIN_JAVA}+ is needed for the local Kafka broker; found: {output.splitlines()[0] if output else 'unknown'}"
+        )
 
 
 def _alive(pid: int) -> bool:

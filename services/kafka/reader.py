@@ -80,8 +80,14 @@ def read_topic(settings: Settings, topic: str, *, client_id: str) -> list[Consum
     return list(replay(settings, topic, client_id=client_id))
 
 
-def tail(consumer: KafkaConsumer, partitions: list[TopicPartition], starts: dict[TopicPartition, int],
-         ends: dict[TopicPartition, int], keep: int, timeout: float = 3.0) -> list[ConsumerRecord]:
+def tail(
+    consumer: KafkaConsumer,
+    partitions: list[TopicPartition],
+    starts: dict[TopicPartition, int],
+    ends: dict[TopicPartition, int],
+    keep: int,
+    timeout: float = 3.0,
+) -> list[ConsumerRecord]:
     """Up to the last `keep` records below `ends` of each partition, read with an existing consumer.
 
     The consumer is assigned the partitions for the read and unassigned afterwards, so a caller can

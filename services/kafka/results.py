@@ -11,8 +11,9 @@ from services.settings import Settings
 
 def read_matches(settings: Settings, follow: bool = False, poll_seconds: float = 0.5) -> Iterator[MatchResult]:
     """Every MatchResult from the beginning of the topic; with `follow`, keep waiting for new ones."""
-    for record in replay(settings, settings.topic_matches, client_id="matchmaker-results", follow=follow,
-                         poll_seconds=poll_seconds):
+    for record in replay(
+        settings, settings.topic_matches, client_id="matchmaker-results", follow=follow, poll_seconds=poll_seconds
+    ):
         if record.value is not None:
             yield MatchResult.model_validate_json(record.value)
 
@@ -24,8 +25,11 @@ def latest_rankings(results: Iterator[MatchResult], trigger: str = "challenge") 
         if result.trigger != trigger:
             continue
         owner, version = (
-            (result.challenge_id, result.challenge_version) if trigger == "challenge" else (result.company_id, result.company_version)
+            (result.challenge_id, result.challenge_version)
+            if trigger == "challenge"
+            else (result.company_id, result.company_version)
         )
         lists.setdefault(owner, {}).setdefault(version, {})[result.match_id] = result
-    return {owner: sorted(by_version[max(by_version)].values(), key=lambda r: r.rank) for owner, by_version in lists.items()}
-
+    return {
+        owner: sorted(by_version[max(by_version)].values(), key=lambda r: r.rank) for owner, by_version in lists.items()
+    }

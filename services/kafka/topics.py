@@ -34,7 +34,10 @@ def worker_topic_specs(settings: Settings) -> dict[str, dict]:
     (and waiting for their metadata) removes that race.
     """
     app, shards = settings.app_id, settings.shards
-    specs = {settings.shard_input_topic: topic_spec(settings, shards), settings.partials_topic: topic_spec(settings, shards)}
+    specs = {
+        settings.shard_input_topic: topic_spec(settings, shards),
+        settings.partials_topic: topic_spec(settings, shards),
+    }
     for table in ("companies", "challenges", "merges"):
         specs[f"{app}-{table}-changelog"] = topic_spec(settings, shards, compact=True)
     return specs

@@ -75,15 +75,21 @@ class LagSampler:
     @property
     def admin(self) -> KafkaAdminClient:
         if self._admin is None:
-            self._admin = clients.admin(self.settings, client_id="matchmaker-lag", request_timeout_ms=self.request_timeout_ms)
+            self._admin = clients.admin(
+                self.settings, client_id="matchmaker-lag", request_timeout_ms=self.request_timeout_ms
+            )
         return self._admin
 
     @property
     def consumer(self) -> KafkaConsumer:
         if self._consumer is None:
             self._consumer = clients.consumer(
-                self.settings, client_id="matchmaker-lag-age", auto_offset_reset="earliest", fetch_max_wait_ms=100,
-                max_partition_fetch_bytes=65_536, request_timeout_ms=max(self.request_timeout_ms, 5_000) + 1_000,
+                self.settings,
+                client_id="matchmaker-lag-age",
+                auto_offset_reset="earliest",
+                fetch_max_wait_ms=100,
+                max_partition_fetch_bytes=65_536,
+                request_timeout_ms=max(self.request_timeout_ms, 5_000) + 1_000,
             )
         return self._consumer
 
@@ -176,7 +182,9 @@ class LagSampler:
             result[group] = self.admin.list_group_offsets({group: None}).get(group, {})
         return result
 
-    def next_message_ages(self, positions: dict[TopicPartition, int], now: float, timeout: float = 2.0) -> dict[TopicPartition, float]:
+    def next_message_ages(
+        self, positions: dict[TopicPartition, int], now: float, timeout: float = 2.0
+    ) -> dict[TopicPartition, float]:
         """Seconds since the record at each given offset was produced (the next unconsumed message)."""
         if not positions:
             return {}
@@ -247,8 +255,14 @@ class Report:
 class LagTracker:
     """Samples periodically (the caller's loop) and keeps the sliding windows."""
 
-    def __init__(self, sampler: LagSampler, window_size: int = 10, interval: float = 1.0, history_size: int = 0,
-                 lag_seconds: bool = True) -> None:
+    def __init__(
+        self,
+        sampler: LagSampler,
+        window_size: int = 10,
+        interval: float = 1.0,
+        history_size: int = 0,
+        lag_seconds: bool = True,
+    ) -> None:
         self.sampler = sampler
         self.windows = LagWindow(window_size, interval, history_size)
         self.lag_seconds = lag_seconds
@@ -282,10 +296,20 @@ class LagTracker:
                 samples = list(window.samples)
                 lag = None if p.committed is None else max(0, p.end - p.committed)
                 seconds = 0.0 if lag == 0 else ages[g.group].get(TopicPartition(p.topic, p.partition))
-                rows.append(PartitionReport(
-                    p.topic, p.partition, p.committed, p.end, lag, None if seconds is None else round(seconds, 3),
-                    str(window.status()), p.active, _round(rate(samples, "committed")), _round(rate(samples, "end")),
-                ))
+                rows.append(
+                    PartitionReport(
+                        p.topic,
+                        p.partition,
+                        p.committed,
+                        p.end,
+                        lag,
+                        None if seconds is None else round(seconds, 3),
+                        str(window.status()),
+                        p.active,
+                        _round(rate(samples, "committed")),
+                        _round(rate(samples, "end")),
+                    )
+                )
             committed_rows = [r for r in rows if r.lag is not None]
             lags = [r.lag for r in committed_rows if r.lag is not None]
             if not g.has_commits and g.members == 0:
@@ -293,12 +317,19 @@ class LagTracker:
             else:
                 status = worst(Status(r.status) for r in committed_rows) if committed_rows else Status.OK
             rates = [r.consume_rate for r in committed_rows if r.consume_rate is not None]
-            reports.append(GroupReport(
-                g.group, str(status), g.state, g.members,
-                sum(lags), max(lags, default=0),
-                max((r.lag_seconds or 0.0 for r in committed_rows), default=0.0),
-                _round(sum(rates)) if rates else None, rows,
-            ))
+            reports.append(
+                GroupReport(
+                    g.group,
+                    str(status),
+                    g.state,
+                    g.members,
+                    sum(lags),
+                    max(lags, default=0),
+                    max((r.lag_seconds or 0.0 for r in committed_rows), default=0.0),
+                    _round(sum(rates)) if rates else None,
+                    rows,
+                )
+            )
         self.last = Report(at, min(self.polls, self.windows.size), self.windows.size, self.windows.interval, reports)
         return self.last
 
@@ -328,11 +359,15 @@ def format_report(report: Report) -> str:
         if not g.partitions:
             continue
         width = max(len("TOPIC"), *(len(p.topic) for p in g.partitions))
-        lines.append(f"  {'TOPIC':<{width}} {'PART':>4} {'COMMITTED':>10} {'LOG-END':>10} {'LAG':>8} {'LAG-S':>8} {'MSG/S':>7}  STATUS")
+        lines.append(
+            f"  {'TOPIC':<{width}} {'PART':>4} {'COMMITTED':>10} {'LOG-END':>10} {'LAG':>8} {'LAG-S':>8} {'MSG/S':>7}  STATUS"
+        )
         for p in g.partitions:
             committed = "-" if p.committed is None else str(p.committed)
             lag = "-" if p.lag is None else str(p.lag)
             seconds = "-" if p.lag_seconds is None else f"{p.lag_seconds:.1f}"
             consumed = "-" if p.consume_rate is None else f"{p.consume_rate:.1f}"
-            lines.append(f"  {p.topic:<{width}} {p.partition:>4} {committed:>10} {p.end:>10} {lag:>8} {seconds:>8} {consumed:>7}  {p.status}")
+            lines.append(
+                f"  {p.topic:<{width}} {p.partition:>4} {committed:>10} {p.end:>10} {lag:>8} {seconds:>8} {consumed:>7}  {p.status}"
+            )
     return "\n".join(lines)

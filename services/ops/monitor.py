@@ -56,7 +56,10 @@ class TopicTail:
     def refresh(self) -> None:
         if self._consumer is None:
             self._consumer = clients.consumer(
-                self.settings, client_id="matchmaker-monitor-tail", fetch_max_wait_ms=100, request_timeout_ms=11_000,
+                self.settings,
+                client_id="matchmaker-monitor-tail",
+                fetch_max_wait_ms=100,
+                request_timeout_ms=11_000,
             )
         consumer = self._consumer
         partitions = [TopicPartition(self.topic, p) for p in sorted(consumer.partitions_for_topic(self.topic) or [])]
@@ -80,7 +83,12 @@ class TopicTail:
                 value = json.loads(record.value)
             except ValueError:
                 value = record.value.decode("utf-8", "replace")[:200]
-        return {"partition": record.partition, "offset": record.offset, "timestamp": record.timestamp / 1000.0, "value": value}
+        return {
+            "partition": record.partition,
+            "offset": record.offset,
+            "timestamp": record.timestamp / 1000.0,
+            "value": value,
+        }
 
     def close(self) -> None:
         if self._consumer is not None:
@@ -99,7 +107,9 @@ class MonitorState:
         self.settings = settings
         self.monitor = monitor = settings.monitor
         self.groups = system_groups(settings, monitor.groups)
-        self.tracker = LagTracker(LagSampler(settings, self.groups), window_size=monitor.window, interval=monitor.interval)
+        self.tracker = LagTracker(
+            LagSampler(settings, self.groups), window_size=monitor.window, interval=monitor.interval
+        )
         self.dead_letters = TopicTail(settings, settings.topic_dead_letters, monitor.latest)
         self.matches = TopicTail(settings, settings.topic_matches, monitor.latest)
         self.history: deque[tuple[float, dict[str, dict[str, int | None]], dict[str, float | None]]] = deque(
@@ -110,10 +120,15 @@ class MonitorState:
         self.last_ok: float | None = None
         self.failures = 0
         self.error: str | None = None
-        self.polls = Counter("matchmaker_monitor_polls_total", "Samples taken by the monitor, by outcome.", ["outcome"],
-                             registry=None)
-        self.poll_seconds = Histogram("matchmaker_monitor_poll_seconds", "Seconds one sample of all groups took.",
-                                      registry=None, buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+        self.polls = Counter(
+            "matchmaker_monitor_polls_total", "Samples taken by the monitor, by outcome.", ["outcome"], registry=None
+        )
+        self.poll_seconds = Histogram(
+            "matchmaker_monitor_poll_seconds",
+            "Seconds one sample of all groups took.",
+            registry=None,
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._run, name="lag-sampler", daemon=True)
@@ -147,8 +162,10 @@ class MonitorState:
                 self.failures += 1
                 self.error = f"{type(error).__name__}: {error}"
             return
-        lags = {g.group: {f"{p.topic}[{p.partition}]": p.lag for p in g.partitions if p.committed is not None}
-                for g in report.groups}
+        lags = {
+            g.group: {f"{p.topic}[{p.partition}]": p.lag for p in g.partitions if p.committed is not None}
+            for g in report.groups
+        }
         rates = {g.group: g.consume_rate for g in report.groups}
         extras_error = None
         for tail in (self.dead_letters, self.matches):
@@ -238,11 +255,13 @@ class MonitorState:
             "history": charts,
             "produce_rate": {t: round(sum(v.values()), 3) for t, v in sorted(topics.items())},  # type: ignore[attr-defined]
             "dead_letters": {
-                "topic": self.dead_letters.topic, "count": self.dead_letters.count,
+                "topic": self.dead_letters.topic,
+                "count": self.dead_letters.count,
                 "latest": [_dead_letter(item) for item in self.dead_letters.latest],
             },
             "matches": {
-                "topic": self.matches.topic, "count": self.matches.count,
+                "topic": self.matches.topic,
+                "count": self.matches.count,
                 "latest": [_match(item) for item in self.matches.latest],
             },
             "pipeline": pipeline,
@@ -255,8 +274,13 @@ def _dead_letter(item: dict[str, Any]) -> dict[str, Any]:
         letter = DeadLetter.model_validate(item["value"])
     except ValidationError:
         return {"at": item["timestamp"], "reason": "?", "source_topic": None, "key": None, "seen_at": None}
-    return {"at": item["timestamp"], "reason": letter.reason, "source_topic": letter.source_topic,
-            "key": letter.key, "seen_at": letter.seen_at.isoformat()}
+    return {
+        "at": item["timestamp"],
+        "reason": letter.reason,
+        "source_topic": letter.source_topic,
+        "key": letter.key,
+        "seen_at": letter.seen_at.isoformat(),
+    }
 
 
 def _match(item: dict[str, Any]) -> dict[str, Any]:
@@ -278,18 +302,28 @@ class LagCollector:
         with self.state.lock:
             report, last_ok = self.state.report, self.state.last_ok
         part = ["group", "topic", "partition"]
-        lag = GaugeMetricFamily("kafka_consumergroup_group_lag", "Group offset lag of a partition (log-end - committed).", labels=part)
+        lag = GaugeMetricFamily(
+            "kafka_consumergroup_group_lag", "Group offset lag of a partition (log-end - committed).", labels=part
+        )
         lag_s = GaugeMetricFamily(
             "kafka_consumergroup_group_lag_seconds",
-            "Age in seconds of the partition's next unconsumed message (0 when caught up).", labels=part,
+            "Age in seconds of the partition's next unconsumed message (0 when caught up).",
+            labels=part,
         )
-        offset = GaugeMetricFamily("kafka_consumergroup_group_offset", "Last committed offset of a group on a partition.", labels=part)
+        offset = GaugeMetricFamily(
+            "kafka_consumergroup_group_offset", "Last committed offset of a group on a partition.", labels=part
+        )
         max_lag = GaugeMetricFamily("kafka_consumergroup_group_max_lag", "Max group offset lag.", labels=["group"])
-        max_lag_s = GaugeMetricFamily("kafka_consumergroup_group_max_lag_seconds", "Max group lag in seconds.", labels=["group"])
+        max_lag_s = GaugeMetricFamily(
+            "kafka_consumergroup_group_max_lag_seconds", "Max group lag in seconds.", labels=["group"]
+        )
         sum_lag = GaugeMetricFamily("kafka_consumergroup_group_sum_lag", "Sum of group offset lag.", labels=["group"])
-        topic_sum = GaugeMetricFamily("kafka_consumergroup_group_topic_sum_lag", "Sum of group offset lag on a topic.",
-                                      labels=["group", "topic"])
-        latest = GaugeMetricFamily("kafka_partition_latest_offset", "Log-end offset of a partition.", labels=["topic", "partition"])
+        topic_sum = GaugeMetricFamily(
+            "kafka_consumergroup_group_topic_sum_lag", "Sum of group offset lag on a topic.", labels=["group", "topic"]
+        )
+        latest = GaugeMetricFamily(
+            "kafka_partition_latest_offset", "Log-end offset of a partition.", labels=["topic", "partition"]
+        )
         status = GaugeMetricFamily(
             "matchmaker_consumergroup_status",
             "Burrow-style group status: -1 NOTFOUND, 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP (worst partition).",
@@ -297,11 +331,15 @@ class LagCollector:
         )
         part_status = GaugeMetricFamily(
             "matchmaker_consumergroup_partition_status",
-            "Burrow-style partition status: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP.", labels=part,
+            "Burrow-style partition status: 0 OK, 1 WARN, 2 REWIND, 3 STALL, 4 STOP.",
+            labels=part,
         )
         members = GaugeMetricFamily("matchmaker_consumergroup_members", "Live members of the group.", labels=["group"])
-        rate = GaugeMetricFamily("matchmaker_consumergroup_consume_rate", "Messages/s committed by the group over the window.",
-                                 labels=["group"])
+        rate = GaugeMetricFamily(
+            "matchmaker_consumergroup_consume_rate",
+            "Messages/s committed by the group over the window.",
+            labels=["group"],
+        )
         last = GaugeMetricFamily("matchmaker_monitor_last_success_timestamp_seconds", "When the last sample succeeded.")
         if last_ok is not None:
             last.add_metric([], last_ok)
@@ -333,7 +371,21 @@ class LagCollector:
                     per_topic[p.topic] = per_topic.get(p.topic, 0) + p.lag
                 for topic, value in per_topic.items():
                     topic_sum.add_metric([g.group, topic], value)
-        yield from (lag, lag_s, offset, max_lag, max_lag_s, sum_lag, topic_sum, latest, status, part_status, members, rate, last)
+        yield from (
+            lag,
+            lag_s,
+            offset,
+            max_lag,
+            max_lag_s,
+            sum_lag,
+            topic_sum,
+            latest,
+            status,
+            part_status,
+            members,
+            rate,
+            last,
+        )
 
 
 # -- the app ------------------------------------------------------------------------------------
@@ -390,11 +442,14 @@ def serve(settings: Settings) -> None:
     import uvicorn
 
     monitor = settings.monitor
-    banner = (f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
-              f"broker {settings.bootstrap_servers})")
+    banner = (
+        f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
+        f"broker {settings.bootstrap_servers})"
+    )
     if settings.log_format == "json":  # a json-format process writes nothing but log records
         log.info(banner)
     else:
         print(banner, flush=True)
-    uvicorn.run(create_app(settings), host=monitor.host, port=monitor.port, log_level="warning",
-                log_config=None)  # log through services.logs
+    uvicorn.run(
+        create_app(settings), host=monitor.host, port=monitor.port, log_level="warning", log_config=None
+    )  # log through services.logs

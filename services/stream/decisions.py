@@ -32,9 +32,7 @@ def skip_reason(previous: EntityRecord | None, version: int) -> SkipReason | Non
     return None
 
 
-def merge_step(
-    state: MergeState | None, partial: Partial, top_k: int
-) -> tuple[MergeState, list[Match] | None] | None:
+def merge_step(state: MergeState | None, partial: Partial, top_k: int) -> tuple[MergeState, list[Match] | None] | None:
     """The merge state after `partial`, and the merged top list when this partial completed it.
 
     None: the partial changes nothing (an older version than the one being merged, or a partial of a

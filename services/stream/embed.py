@@ -56,7 +56,9 @@ class Encoder:
 class EmbedStage:
     """The `embed` agent: challenges and companies in, ShardInput messages (or dead letters) out."""
 
-    def __init__(self, settings: Settings, encoder: Encoder, shard_input: faust.TopicT, dead_letters: faust.TopicT) -> None:
+    def __init__(
+        self, settings: Settings, encoder: Encoder, shard_input: faust.TopicT, dead_letters: faust.TopicT
+    ) -> None:
         self.settings = settings
         self.encoder = encoder
         self.shard_input = shard_input
@@ -77,8 +79,12 @@ class EmbedStage:
             decoded = codec.decode(kind, message.key, message.value)
             if isinstance(decoded, codec.Rejected):
                 metrics.DEAD_LETTERS.labels(decoded.category).inc()
-                log.warning("dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, decoded.reason)
-                record = codec.dead_letter(message.topic, message.partition, message.offset, message.key, message.value, decoded)
+                log.warning(
+                    "dead letter %s[%s]@%s: %s", message.topic, message.partition, message.offset, decoded.reason
+                )
+                record = codec.dead_letter(
+                    message.topic, message.partition, message.offset, message.key, message.value, decoded
+                )
                 pending.append(await self.dead_letters.send(key=message.key, value=record))
             elif isinstance(decoded, codec.Tombstone):
                 deletion = ShardInput(kind, deleted=decoded.key, source_timestamp=message.timestamp)
@@ -91,13 +97,16 @@ class EmbedStage:
             model = self.encoder.model.name
             for (event, entity), vector in zip(accepted, vectors):
                 kind = "challenge" if isinstance(entity, Challenge) else "company"
-                payload = ShardInput(kind, entity.model_dump(mode="json"), codec.encode_vector(vector),
-                                     model, event.message.timestamp)
+                payload = ShardInput(
+                    kind, entity.model_dump(mode="json"), codec.encode_vector(vector), model, event.message.timestamp
+                )
                 pending += await self.route(payload, kind, entity.key)
         await confirm(pending)
 
     async def route(self, payload: ShardInput, kind: str, key: str) -> list:
         """Send to the entity's shard partitions (see routing.shards_for); returns the pending sends."""
         value = payload.to_json()
-        return [await self.shard_input.send(key=key.encode(), value=value, partition=p)
-                for p in shards_for(kind, key, self.settings.shards)]
+        return [
+            await self.shard_input.send(key=key.encode(), value=value, partition=p)
+            for p in shards_for(kind, key, self.settings.shards)
+        ]

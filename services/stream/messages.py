@@ -74,8 +74,14 @@ class ShardInput:
     @classmethod
     def from_json(cls, raw: bytes) -> ShardInput:
         data = json.loads(raw)
-        return cls(data["kind"], data.get("entity"), data.get("vector"), data.get("model"),
-                   data.get("source_timestamp"), data.get("deleted"))
+        return cls(
+            data["kind"],
+            data.get("entity"),
+            data.get("vector"),
+            data.get("model"),
+            data.get("source_timestamp"),
+            data.get("deleted"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,20 +96,28 @@ class Partial:
     matches: tuple[Match, ...]
 
     def to_json(self) -> bytes:
-        return _dumps({
-            "challenge_id": self.challenge_id,
-            "version": self.version,
-            "shard": self.shard,
-            "shards": self.shards,
-            "source_timestamp": self.source_timestamp,
-            "matches": [match_to_dict(m) for m in self.matches],
-        })
+        return _dumps(
+            {
+                "challenge_id": self.challenge_id,
+                "version": self.version,
+                "shard": self.shard,
+                "shards": self.shards,
+                "source_timestamp": self.source_timestamp,
+                "matches": [match_to_dict(m) for m in self.matches],
+            }
+        )
 
     @classmethod
     def from_json(cls, raw: bytes) -> Partial:
         data = json.loads(raw)
-        return cls(data["challenge_id"], data["version"], data["shard"], data["shards"], data.get("source_timestamp"),
-                   tuple(match_from_dict(m) for m in data["matches"]))
+        return cls(
+            data["challenge_id"],
+            data["version"],
+            data["shard"],
+            data["shards"],
+            data.get("source_timestamp"),
+            tuple(match_from_dict(m) for m in data["matches"]),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,16 +144,29 @@ class EntityRecord:
     def to_dict(self) -> dict[str, Any]:
         if self.erased is not None:
             return {"shard": self.shard, "version": self.version, self.erased: True, "sent": self.sent}
-        return {"shard": self.shard, "version": self.version, "entity": self.entity, "vector": self.vector,
-                "model": self.model, "sent": self.sent}
+        return {
+            "shard": self.shard,
+            "version": self.version,
+            "entity": self.entity,
+            "vector": self.vector,
+            "model": self.model,
+            "sent": self.sent,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> EntityRecord | None:
         if not data:
             return None
         erased = next((why for why in ERASURES if data.get(why)), None)
-        return cls(data["shard"], data["version"], data.get("entity"), data.get("vector"), data.get("model"),
-                   bool(data.get("sent")), erased)
+        return cls(
+            data["shard"],
+            data["version"],
+            data.get("entity"),
+            data.get("vector"),
+            data.get("model"),
+            bool(data.get("sent")),
+            erased,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,8 +180,10 @@ class MergeState:
     def to_dict(self) -> dict[str, Any]:
         if self.done:
             return {"version": self.version, "done": True}
-        return {"version": self.version,
-                "parts": {shard: [match_to_dict(m) for m in part] for shard, part in self.parts.items()}}
+        return {
+            "version": self.version,
+            "parts": {shard: [match_to_dict(m) for m in part] for shard, part in self.parts.items()},
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> MergeState | None:

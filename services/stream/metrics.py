@@ -10,7 +10,10 @@ EVENTS_CONSUMED = Counter(
     "matchmaker_events_consumed_total", "Events read from an input topic.", ["topic"], registry=REGISTRY
 )
 DEAD_LETTERS = Counter(
-    "matchmaker_dead_letters_total", "Input messages sent to the dead-letter topic, by reason.", ["reason"], registry=REGISTRY
+    "matchmaker_dead_letters_total",
+    "Input messages sent to the dead-letter topic, by reason.",
+    ["reason"],
+    registry=REGISTRY,
 )
 IGNORED_VERSIONS = Counter(
     "matchmaker_ignored_events_total",
@@ -18,7 +21,9 @@ IGNORED_VERSIONS = Counter(
     ["kind", "why"],
     registry=REGISTRY,
 )
-EMBEDDED_TEXTS = Counter("matchmaker_embedded_texts_total", "Texts embedded by the model.", ["stage"], registry=REGISTRY)
+EMBEDDED_TEXTS = Counter(
+    "matchmaker_embedded_texts_total", "Texts embedded by the model.", ["stage"], registry=REGISTRY
+)
 EMBEDDING_SECONDS = Histogram(
     "matchmaker_embedding_seconds",
     "Seconds of one model call (a batch).",
@@ -36,4 +41,6 @@ MATCHES_EMITTED = Counter("matchmaker_matches_emitted_total", "MatchResults prod
 ENTITIES_STORED = Gauge(
     "matchmaker_entities_in_index", "Entities in this process's vector indexes.", ["kind"], registry=REGISTRY
 )
-ERASED = Counter("matchmaker_erasures_total", "Entities deleted or withdrawn and erased from state.", ["kind"], registry=REGISTRY)
+ERASED = Counter(
+    "matchmaker_erasures_total", "Entities deleted or withdrawn and erased from state.", ["kind"], registry=REGISTRY
+)

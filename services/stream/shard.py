@@ -37,8 +37,15 @@ def challenge_key(shard: int, challenge_id: str) -> str:
 class ShardStage:
     """The `shard` agent and the shards' indexes held by this process."""
 
-    def __init__(self, settings: Settings, encoder: Encoder, output: MatchOutput, partials: faust.TopicT,
-                 companies: TableT, challenges: TableT) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        encoder: Encoder,
+        output: MatchOutput,
+        partials: faust.TopicT,
+        companies: TableT,
+        challenges: TableT,
+    ) -> None:
         self.settings = settings
         self.encoder = encoder
         self.output = output
@@ -107,7 +114,8 @@ class ShardStage:
         for start in range(0, total, batch):
             chunk = stale[start : start + batch]
             texts = [
-                company_text(CompanyProfile.model_validate(r.entity)) if t is self.companies
+                company_text(CompanyProfile.model_validate(r.entity))
+                if t is self.companies
                 else challenge_text(Challenge.model_validate(r.entity))
                 for t, _, r in chunk
             ]
@@ -193,8 +201,14 @@ class ShardStage:
             return
         vector = await self._vector(payload, lambda: challenge_text(challenge))
         ranker.upsert_challenge(challenge, vector)
-        partial = Partial(challenge.challenge_id, challenge.version, shard, self.settings.shards,
-                          payload.source_timestamp, tuple(ranker.rank_companies(challenge, vector)))
+        partial = Partial(
+            challenge.challenge_id,
+            challenge.version,
+            shard,
+            self.settings.shards,
+            payload.source_timestamp,
+            tuple(ranker.rank_companies(challenge, vector)),
+        )
         sent = await self.partials.send(key=challenge.challenge_id.encode(), value=partial.to_json())
         await confirm([sent])
         self.challenges[key] = self._record(shard, challenge.version, payload, vector)

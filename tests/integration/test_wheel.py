@@ -38,7 +38,9 @@ def run(command: list[str], log: list[str], timeout: float, **kwargs) -> subproc
     try:
         result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, **kwargs)
     except subprocess.TimeoutExpired as expired:
-        output = b"".join(part if isinstance(part, bytes) else (part or "").encode() for part in (expired.stdout, expired.stderr))
+        output = b"".join(
+            part if isinstance(part, bytes) else (part or "").encode() for part in (expired.stdout, expired.stderr)
+        )
         log.append(f"$ {' '.join(command)}  (timed out after {timeout:.0f}s)\n{output.decode(errors='replace')}")
         raise
     log.append(f"$ {' '.join(command)}  (exit {result.returncode})\n{result.stdout}{result.stderr}")
@@ -51,8 +53,11 @@ def build_wheel(out: Path, log: list[str]) -> Path:
     shutil.copytree(PROJECT_ROOT, source, ignore=NOT_SOURCES)
     # With setuptools at hand, build without an isolated environment (nothing to download).
     isolation = ["--no-build-isolation"] if importlib.util.find_spec("setuptools") else []
-    result = run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", *isolation, "-w", str(out / "dist")],
-                 log, timeout=300)
+    result = run(
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", *isolation, "-w", str(out / "dist")],
+        log,
+        timeout=300,
+    )
     assert result.returncode == 0, "pip wheel failed"
     [wheel] = (out / "dist").glob("six_cities_matchmaker-*.whl")
     return wheel
@@ -66,8 +71,11 @@ def make_venv(root: Path, wheel: Path, log: list[str]) -> Path:
     assert install.returncode == 0, "pip install of the wheel failed"
     # Written after the install so pip never sees (or tries to replace) the checkout's editable install. A
     # plain path line only appends to sys.path; the editable-install .pth files in that directory do not run.
-    site_packages = Path(run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                             log, timeout=60).stdout.strip())
+    site_packages = Path(
+        run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], log, timeout=60
+        ).stdout.strip()
+    )
     ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
     (site_packages / "zz_shared_dependencies.pth").write_text("".join(f"{path}\n" for path in sorted(ours)))
     return python
@@ -90,8 +98,11 @@ def test_installed_wheel_runs_broker_and_demo_outside_the_checkout(tmp_path_fact
     home, workdir = base / "home", base / "cwd"
     workdir.mkdir()
     port = free_port_pair()
-    env = {key: value for key, value in os.environ.items()
-           if not key.startswith("MATCHMAKER_") and key not in ("KAFKA_BOOTSTRAP_SERVERS", "PYTHONPATH")}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MATCHMAKER_") and key not in ("KAFKA_BOOTSTRAP_SERVERS", "PYTHONPATH")
+    }
     env.update(MATCHMAKER_HOME=str(home), MATCHMAKER_KAFKA_PORT=str(port), MATCHMAKER_WORKER_WEB_PORT=str(free_port()))
     matchmaker: list[str] = []
 
@@ -102,8 +113,13 @@ def test_installed_wheel_runs_broker_and_demo_outside_the_checkout(tmp_path_fact
         python = make_venv(base / "venv", build_wheel(base, log), log)
         matchmaker.append(str(python.parent / "matchmaker"))
 
-        where = run([str(python), "-c", "import services, sample_data; print(services.__file__); print(sample_data.DIR)"],
-                    log, timeout=60, cwd=workdir, env=env)
+        where = run(
+            [str(python), "-c", "import services, sample_data; print(services.__file__); print(sample_data.DIR)"],
+            log,
+            timeout=60,
+            cwd=workdir,
+            env=env,
+        )
         assert where.returncode == 0, "the installed packages do not import"
         for line in where.stdout.split():
             assert Path(line).resolve().is_relative_to((base / "venv").resolve()), f"{line} is not from the wheel"

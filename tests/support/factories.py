@@ -61,4 +61,3 @@ class HashEmbedder:
             if norm:
                 rows[i] /= norm
         return rows
-

@@ -38,8 +38,16 @@ def produce(settings: Settings, topic: str, counts: dict[int, int]) -> None:
 
 def commit_known_offsets(settings: Settings, group: str, topic: str, offsets: dict[int, int]) -> None:
     """Join `group` as a real subscribed member, commit exactly `offsets`, leave (the group is then Empty)."""
-    consumer = clients.consumer(settings, topic, client_id="test-lag", group_id=group, auto_offset_reset="earliest",
-                                session_timeout_ms=6000, heartbeat_interval_ms=1000, metadata_max_age_ms=1000)
+    consumer = clients.consumer(
+        settings,
+        topic,
+        client_id="test-lag",
+        group_id=group,
+        auto_offset_reset="earliest",
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=1000,
+        metadata_max_age_ms=1000,
+    )
     deadline = time.monotonic() + 30
     while not consumer.assignment() and time.monotonic() < deadline:
         consumer.poll(timeout_ms=200, max_records=1)
@@ -51,8 +59,13 @@ def commit_known_offsets(settings: Settings, group: str, topic: str, offsets: di
 def lag_cli(settings: Settings, *args: str) -> dict:
     """`matchmaker lag --json ...` as a user runs it; returns its (last) JSON report."""
     env = {**os.environ, **settings.to_env()}
-    result = subprocess.run([sys.executable, "-m", "services.cli", "lag", "--json", *args],
-                            capture_output=True, text=True, env=env, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", "lag", "--json", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -61,11 +74,22 @@ def kafka_tool_describe(settings: Settings, group: str) -> dict[tuple[str, int],
     """Kafka's own consumer-groups tool: (topic, partition) -> {committed, end, lag} ("-" becomes None)."""
     broker = LocalBroker(settings)
     result = subprocess.run(
-        ["java", "-cp", broker.classpath(), f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-         f"-Dkafka.logs.dir={broker.dir / 'logs'}",
-         "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-         "--bootstrap-server", settings.bootstrap_servers, "--describe", "--group", group],
-        capture_output=True, text=True, timeout=120,
+        [
+            "java",
+            "-cp",
+            broker.classpath(),
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            f"-Dkafka.logs.dir={broker.dir / 'logs'}",
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            settings.bootstrap_servers,
+            "--describe",
+            "--group",
+            group,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr + result.stdout
     rows: dict[tuple[str, int], dict] = {}
@@ -80,7 +104,9 @@ def kafka_tool_describe(settings: Settings, group: str) -> dict[tuple[str, int],
         row = dict(zip(header, fields))
         number = lambda text: None if text == "-" else int(text)  # noqa: E731
         rows[(row["TOPIC"], int(row["PARTITION"]))] = {
-            "committed": number(row["CURRENT-OFFSET"]), "end": number(row["LOG-END-OFFSET"]), "lag": number(row["LAG"]),
+            "committed": number(row["CURRENT-OFFSET"]),
+            "end": number(row["LOG-END-OFFSET"]),
+            "lag": number(row["LAG"]),
         }
     return rows
 
@@ -93,8 +119,17 @@ class Traffic:
     synchronously after every poll.
     """
 
-    def __init__(self, settings: Settings, topic: str, group: str, burst: int = 5, every: float = 0.5,
-                 batch: int = 500, pause: float = 0.0, partitions: int = 1) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        topic: str,
+        group: str,
+        burst: int = 5,
+        every: float = 0.5,
+        batch: int = 500,
+        pause: float = 0.0,
+        partitions: int = 1,
+    ) -> None:
         self.settings, self.topic, self.group = settings, topic, group
         self.burst, self.every, self.batch, self.pause, self.partitions = burst, every, batch, pause, partitions
         self.stop_producer = threading.Event()
@@ -102,7 +137,10 @@ class Traffic:
         self.consumed = 0
         self.produced = 0
         self.errors: list[BaseException] = []
-        self.threads = [threading.Thread(target=self._produce, daemon=True), threading.Thread(target=self._consume, daemon=True)]
+        self.threads = [
+            threading.Thread(target=self._produce, daemon=True),
+            threading.Thread(target=self._consume, daemon=True),
+        ]
 
     def start(self) -> "Traffic":
         for thread in self.threads:
@@ -124,9 +162,17 @@ class Traffic:
 
     def _consume(self) -> None:
         try:
-            consumer = clients.consumer(self.settings, self.topic, client_id="test-traffic", group_id=self.group,
-                                        auto_offset_reset="earliest", session_timeout_ms=6000, heartbeat_interval_ms=1000,
-                                        metadata_max_age_ms=1000, fetch_max_wait_ms=50)
+            consumer = clients.consumer(
+                self.settings,
+                self.topic,
+                client_id="test-traffic",
+                group_id=self.group,
+                auto_offset_reset="earliest",
+                session_timeout_ms=6000,
+                heartbeat_interval_ms=1000,
+                metadata_max_age_ms=1000,
+                fetch_max_wait_ms=50,
+            )
             while not self.stop_consumer.is_set():
                 batch = consumer.poll(timeout_ms=50, max_records=self.batch)
                 count = sum(len(records) for records in batch.values())

@@ -52,7 +52,10 @@ class NotifierProcess:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli", "notifier"],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=PROJECT_ROOT,
                 env={**os.environ, **self.settings.to_env(), "MATCHMAKER_LOG_LEVEL": "INFO"},
             )
 
@@ -71,9 +74,15 @@ class NotifierProcess:
 
 def wait_notifier_drained(settings: Settings, timeout: float = 90.0, alive=lambda: True) -> None:
     """Until the notifier group has committed everything on its source topics (twice, 1.5 s apart)."""
-    topics = [settings.topic_matches, settings.delivery.topic_subscriptions, settings.topic_companies,
-              settings.topic_challenges, settings.notifier_control_topic]
+    topics = [
+        settings.topic_matches,
+        settings.delivery.topic_subscriptions,
+        settings.topic_companies,
+        settings.topic_challenges,
+        settings.notifier_control_topic,
+    ]
     wait_until_drained(settings, timeout=timeout, alive=alive, group=settings.notifier_app_id, topics=topics)
+
 
 class Events:
     """kafka-python producer for MatchResults, challenges and companies (acks=all, each send awaited)."""
@@ -82,31 +91,62 @@ class Events:
         self.settings = settings
         self.producer = clients.producer(settings, client_id="matchmaker-test")
 
-    def match(self, company_id: str, challenge_id: str, score: float, challenge_version: int = 1,
-              company_version: int = 1, rank: int = 1, **extra: object) -> MatchResult:
+    def match(
+        self,
+        company_id: str,
+        challenge_id: str,
+        score: float,
+        challenge_version: int = 1,
+        company_version: int = 1,
+        rank: int = 1,
+        **extra: object,
+    ) -> MatchResult:
         result = MatchResult.create(
-            challenge_id=challenge_id, company_id=company_id, challenge_version=challenge_version,
-            company_version=company_version, rank=rank, score=score, components={"dense": score},
-            reasons=["test"], trigger="challenge", model="test-model", **extra,
+            challenge_id=challenge_id,
+            company_id=company_id,
+            challenge_version=challenge_version,
+            company_version=company_version,
+            rank=rank,
+            score=score,
+            components={"dense": score},
+            reasons=["test"],
+            trigger="challenge",
+            model="test-model",
+            **extra,
         )
         self.send_match(result)
         return result
 
     def send_match(self, result: MatchResult) -> None:
-        self.producer.send(self.settings.topic_matches, key=result.company_id.encode(),
-                           value=result.model_dump_json().encode()).get(timeout=30)
+        self.producer.send(
+            self.settings.topic_matches, key=result.company_id.encode(), value=result.model_dump_json().encode()
+        ).get(timeout=30)
 
     def challenge(self, challenge_id: str, version: int = 1, status: str = "open") -> None:
-        challenge = Challenge(challenge_id=challenge_id, version=version, city="Espoo", title=f"Challenge {challenge_id}",
-                              description="A test challenge.", status=status)
-        self.producer.send(self.settings.topic_challenges, key=challenge_id.encode(),
-                           value=challenge.model_dump_json().encode()).get(timeout=30)
+        challenge = Challenge(
+            challenge_id=challenge_id,
+            version=version,
+            city="Espoo",
+            title=f"Challenge {challenge_id}",
+            description="A test challenge.",
+            status=status,
+        )
+        self.producer.send(
+            self.settings.topic_challenges, key=challenge_id.encode(), value=challenge.model_dump_json().encode()
+        ).get(timeout=30)
 
     def company_status(self, company_id: str, version: int, status: str) -> None:
-        value = {"company_id": company_id, "version": version, "name": f"Company {company_id}",
-                 "business_id": "2617416-4", "description": "A test company.", "status": status}
-        self.producer.send(self.settings.topic_companies, key=company_id.encode(),
-                           value=json.dumps(value).encode()).get(timeout=30)
+        value = {
+            "company_id": company_id,
+            "version": version,
+            "name": f"Company {company_id}",
+            "business_id": "2617416-4",
+            "description": "A test company.",
+            "status": status,
+        }
+        self.producer.send(
+            self.settings.topic_companies, key=company_id.encode(), value=json.dumps(value).encode()
+        ).get(timeout=30)
 
     def close(self) -> None:
         self.producer.close()

@@ -42,8 +42,12 @@ class Receiver:
                 with receiver._lock:
                     number = len(receiver.requests) + 1
                     action = receiver.behaviour(number)
-                    record = Received({k.lower(): v for k, v in self.headers.items()}, body,
-                                      None if action == "hang" else int(action), time.monotonic())
+                    record = Received(
+                        {k.lower(): v for k, v in self.headers.items()},
+                        body,
+                        None if action == "hang" else int(action),
+                        time.monotonic(),
+                    )
                     receiver.requests.append(record)
                 if action == "hang":
                     receiver._release.wait(120)

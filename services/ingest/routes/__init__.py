@@ -14,8 +14,13 @@ def allowed_methods(path: str) -> set[str]:
 
     Read from the routers themselves: how an app holds included routers differs between FastAPI versions.
     """
-    return {method for router in ROUTERS for route in router.routes
-            if isinstance(route, APIRoute) and route.path_regex.match(path) for method in route.methods or ()}
+    return {
+        method
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute) and route.path_regex.match(path)
+        for method in route.methods or ()
+    }
 
 
 __all__ = ["ROUTERS", "allowed_methods"]

@@ -15,29 +15,62 @@ from services.ingest.models import Accepted, CompanyProfileRequest
 from services.ingest.routes.common import WRITE_RESPONSES, IdempotencyKey, publish
 
 COMPANY_EXAMPLE = {
-    "name": "Example Oy", "business_id": "2617416-4", "description": "Indoor air sensors for schools and day-care centres.",
-    "offerings": ["indoor air sensors"], "tags": ["indoor air", "iot"], "cities_of_interest": ["Espoo", "Vantaa"],
-    "employees": 25, "languages": ["fi", "en"],
+    "name": "Example Oy",
+    "business_id": "2617416-4",
+    "description": "Indoor air sensors for schools and day-care centres.",
+    "offerings": ["indoor air sensors"],
+    "tags": ["indoor air", "iot"],
+    "cities_of_interest": ["Espoo", "Vantaa"],
+    "employees": 25,
+    "languages": ["fi", "en"],
 }
-CompanyBody = Annotated[CompanyProfileRequest, Body(openapi_examples={"profile": {"summary": "A company profile",
-                                                                                  "value": COMPANY_EXAMPLE}})]
-CompanyId = Annotated[str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="company_id")]
+CompanyBody = Annotated[
+    CompanyProfileRequest,
+    Body(openapi_examples={"profile": {"summary": "A company profile", "value": COMPANY_EXAMPLE}}),
+]
+CompanyId = Annotated[
+    str, PathParam(min_length=1, max_length=ID_MAX_LENGTH, pattern=ID_PATTERN, description="company_id")
+]
 
 router = APIRouter(tags=["companies"])
 
 
-@router.put("/v1/companies/{company_id}", status_code=202, response_model=Accepted,
-            summary="Create or replace a company profile", responses=WRITE_RESPONSES)
-async def put_company(request: Request, company_id: CompanyId, body: CompanyBody, principal: Publisher, ingest: Service,
-                      idempotency_key: IdempotencyKey = None):
+@router.put(
+    "/v1/companies/{company_id}",
+    status_code=202,
+    response_model=Accepted,
+    summary="Create or replace a company profile",
+    responses=WRITE_RESPONSES,
+)
+async def put_company(
+    request: Request,
+    company_id: CompanyId,
+    body: CompanyBody,
+    principal: Publisher,
+    ingest: Service,
+    idempotency_key: IdempotencyKey = None,
+):
     """Without `version` the API assigns the current version + 1; a version not above the current one gets 409."""
-    return await publish(request, ingest, principal, idempotency_key,
-                         partial(ingest.put_company, principal, company_id, body))
+    return await publish(
+        request, ingest, principal, idempotency_key, partial(ingest.put_company, principal, company_id, body)
+    )
 
 
-@router.delete("/v1/companies/{company_id}", status_code=202, response_model=Accepted,
-               summary="Erase a company profile", responses=WRITE_RESPONSES)
-async def delete_company(request: Request, company_id: CompanyId, principal: Publisher, ingest: Service,
-                         idempotency_key: IdempotencyKey = None):
+@router.delete(
+    "/v1/companies/{company_id}",
+    status_code=202,
+    response_model=Accepted,
+    summary="Erase a company profile",
+    responses=WRITE_RESPONSES,
+)
+async def delete_company(
+    request: Request,
+    company_id: CompanyId,
+    principal: Publisher,
+    ingest: Service,
+    idempotency_key: IdempotencyKey = None,
+):
     """Right to erasure: publishes a tombstone (null value) under the company's key."""
-    return await publish(request, ingest, principal, idempotency_key, partial(ingest.delete_company, principal, company_id))
+    return await publish(
+        request, ingest, principal, idempotency_key, partial(ingest.delete_company, principal, company_id)
+    )

@@ -43,15 +43,27 @@ def test_mrr_first_relevant():
 
 def _write_set(directory: Path) -> None:
     challenges = [
-        make_challenge("ch-bus", city="Oulu", title="Passenger counts on buses",
-                       description="Count passengers boarding every bus.", tags=["public transport"]),
-        make_challenge("ch-care", city="Turku", language="fi", title="Kotihoidon ravitsemus",
-                       description="Ikäihmisten ravitsemuksen seuranta kotihoidossa.", tags=["kotihoito"]),
+        make_challenge(
+            "ch-bus",
+            city="Oulu",
+            title="Passenger counts on buses",
+            description="Count passengers boarding every bus.",
+            tags=["public transport"],
+        ),
+        make_challenge(
+            "ch-care",
+            city="Turku",
+            language="fi",
+            title="Kotihoidon ravitsemus",
+            description="Ikäihmisten ravitsemuksen seuranta kotihoidossa.",
+            tags=["kotihoito"],
+        ),
     ]
     companies = [
         make_company("co-count", description="Passenger counting sensors for buses.", tags=["public transport"]),
-        make_company("co-count-hki", description="Passenger counters for buses and trams.",
-                     cities_of_interest=["Helsinki"]),
+        make_company(
+            "co-count-hki", description="Passenger counters for buses and trams.", cities_of_interest=["Helsinki"]
+        ),
         make_company("co-care", description="Nutrition monitoring for home care of older people.", tags=["home care"]),
         make_company("co-other", description="Accounting software for restaurants."),
     ]

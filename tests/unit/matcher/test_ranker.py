@@ -28,7 +28,9 @@ def _world(n_companies=30, seed=7):
     rng = np.random.default_rng(seed)
     challenge = make_challenge(title="Charging electric buses", description=TOPICS[0], tags=["ev charging", "buses"])
     companies = [
-        make_company(f"co-{i:03d}", description=TOPICS[i % len(TOPICS)] + f" Team {i}.", tags=["buses"] if i % 2 else [])
+        make_company(
+            f"co-{i:03d}", description=TOPICS[i % len(TOPICS)] + f" Team {i}.", tags=["buses"] if i % 2 else []
+        )
         for i in range(n_companies)
     ]
     vectors = {c.company_id: _vector(rng) for c in companies}

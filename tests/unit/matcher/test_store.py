@@ -63,15 +63,26 @@ def test_columns_follow_swap_delete():
     assert columns["version"].tolist() == [12, 11]
 
 
-TOPICS = ["electric bus charging depots", "home care nutrition monitoring", "reading assessment for pupils",
-          "heat pump demand response", "light art for dark squares", "passenger counting sensors on trams"]
+TOPICS = [
+    "electric bus charging depots",
+    "home care nutrition monitoring",
+    "reading assessment for pupils",
+    "heat pump demand response",
+    "light art for dark squares",
+    "passenger counting sensors on trams",
+]
 
 
 def _company(i: int, version: int = 1):
     cities = [[], ["Helsinki"], ["Oulu"], ["Helsinki", "Espoo"]][i % 4]
-    return make_company(f"co-{i:03d}", version=version, description=f"We build {TOPICS[i % 6]} ({i}).",
-                        tags=[TOPICS[(i + version) % 6].split()[0]], cities_of_interest=cities,
-                        status="withdrawn" if i % 11 == 5 else "active")
+    return make_company(
+        f"co-{i:03d}",
+        version=version,
+        description=f"We build {TOPICS[i % 6]} ({i}).",
+        tags=[TOPICS[(i + version) % 6].split()[0]],
+        cities_of_interest=cities,
+        status="withdrawn" if i % 11 == 5 else "active",
+    )
 
 
 def _unit(rng, d=8):
@@ -119,7 +130,9 @@ def test_ranker_scores_equal_pairwise_scoring_and_rules_hold_with_a_small_pool()
         pair = scoring.score_pairs([challenge], [company], np.array([float(query @ vectors[company.company_id])]))
         assert match.score == pytest.approx(float(pair.score[0]), abs=2e-6)
         assert match.reasons[-1] in ("works in Oulu", "works in all six cities")
-    eligible = [c for c in companies if c.status == "active" and (not c.cities_of_interest or "Oulu" in c.cities_of_interest)]
+    eligible = [
+        c for c in companies if c.status == "active" and (not c.cities_of_interest or "Oulu" in c.cities_of_interest)
+    ]
     best_dense = sorted(eligible, key=lambda c: -float(query @ vectors[c.company_id]))[:5]
     assert {m.company_id for m in ranked} == {c.company_id for c in best_dense}
 

@@ -93,7 +93,12 @@ def test_valid_business_ids(business_id):
 
 @pytest.mark.parametrize(
     "business_id, words",
-    [("2617416-5", "wrong check digit"), ("2617416", "look like"), ("26174164", "look like"), ("abcdefg-1", "look like")],
+    [
+        ("2617416-5", "wrong check digit"),
+        ("2617416", "look like"),
+        ("26174164", "look like"),
+        ("abcdefg-1", "look like"),
+    ],
 )
 def test_invalid_business_ids(business_id, words):
     with pytest.raises(ValueError, match=words):
@@ -102,7 +107,9 @@ def test_invalid_business_ids(business_id, words):
         CompanyProfile.model_validate({**GOOD_COMPANY, "business_id": business_id})
 
 
-@pytest.mark.parametrize("company_id", ["co-9", "co.9:a_b", "9", "x" * 128, "", "-co", "co 9", "../etc", "x" * 129, "co-9\n"])
+@pytest.mark.parametrize(
+    "company_id", ["co-9", "co.9:a_b", "9", "x" * 128, "", "-co", "co 9", "../etc", "x" * 129, "co-9\n"]
+)
 def test_one_identifier_rule_for_events_and_tokens(company_id):
     """`is_identifier` (token owners) accepts exactly the ids a company profile accepts."""
     try:
@@ -115,12 +122,32 @@ def test_one_identifier_rule_for_events_and_tokens(company_id):
 def test_match_id_is_deterministic_and_version_sensitive():
     first = match_id_for("ch-1", 1, "co-1", 1)
     assert first == match_id_for("ch-1", 1, "co-1", 1)
-    assert len({first, match_id_for("ch-1", 2, "co-1", 1), match_id_for("ch-1", 1, "co-1", 2), match_id_for("ch-2", 1, "co-1", 1)}) == 4
+    assert (
+        len(
+            {
+                first,
+                match_id_for("ch-1", 2, "co-1", 1),
+                match_id_for("ch-1", 1, "co-1", 2),
+                match_id_for("ch-2", 1, "co-1", 1),
+            }
+        )
+        == 4
+    )
 
 
 def test_match_result_create_derives_id():
-    fields = dict(challenge_id="ch-1", company_id="co-1", challenge_version=1, company_version=2, rank=1, score=0.5,
-                  components={"dense": 0.5}, reasons=["x"], trigger="challenge", model="m")
+    fields = dict(
+        challenge_id="ch-1",
+        company_id="co-1",
+        challenge_version=1,
+        company_version=2,
+        rank=1,
+        score=0.5,
+        components={"dense": 0.5},
+        reasons=["x"],
+        trigger="challenge",
+        model="m",
+    )
     a, b = MatchResult.create(**fields), MatchResult.create(**{**fields, "trigger": "company", "rank": 3})
     assert a.match_id == b.match_id == match_id_for("ch-1", 1, "co-1", 2)
     with pytest.raises(ValidationError):

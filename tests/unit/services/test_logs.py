@@ -48,7 +48,9 @@ def test_json_mode_writes_one_parseable_object_per_record(capsys):
     assert records[0]["level"] == "WARNING" and records[0]["logger"] == "matchmaker.test" and records[0]["time"]
     assert records[1]["message"] == "dead letter t[0]@1"
     assert records[1]["level"] == "ERROR"
-    assert "Traceback" in records[1]["exc_info"] and 'ValueError: broken "input"\non two lines' in records[1]["exc_info"]
+    assert (
+        "Traceback" in records[1]["exc_info"] and 'ValueError: broken "input"\non two lines' in records[1]["exc_info"]
+    )
     assert records[2]["logger"] == "aiokafka.consumer"
 
 

@@ -53,11 +53,22 @@ def test_each_section_reads_its_variables(monkeypatch, tmp_path):
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     s = Settings()
-    assert (s.bootstrap_servers, s.app_id, s.topic_challenges, s.home) == ("kafka-0:9092,kafka-1:9092", "mm-prod", "ch", tmp_path)
+    assert (s.bootstrap_servers, s.app_id, s.topic_challenges, s.home) == (
+        "kafka-0:9092,kafka-1:9092",
+        "mm-prod",
+        "ch",
+        tmp_path,
+    )
     assert (s.api.port, s.api.tokens_path(s.home), s.api.host) == (9999, tmp_path / "tokens.json", "127.0.0.1")
     assert (s.monitor.groups, s.monitor.interval, s.monitor.port) == (["billing", "audit"], 0.5, 9308)
     d = s.delivery
-    assert (d.notify_attempts, d.digest_period, d.notifier_web_port, d.inbox_port, d.inbox_host) == (2, 60.0, 7000, 8181, "0.0.0.0")
+    assert (d.notify_attempts, d.digest_period, d.notifier_web_port, d.inbox_port, d.inbox_host) == (
+        2,
+        60.0,
+        7000,
+        8181,
+        "0.0.0.0",
+    )
     assert (d.topic_subscriptions, d.topic_inbox_tokens, d.topic_notification_dead_letters) == ("subs", "tokens", "nd")
     assert (s.notifier_app_id, s.notifier_control_topic) == ("mm-prod-notifier", "mm-prod-notifier-control")
 
@@ -71,12 +82,21 @@ def test_matchmaker_kafka_bootstrap_servers_is_accepted_too(monkeypatch):
 def test_to_env_round_trips_every_section(monkeypatch, tmp_path):
     """What tests and the demo do: settings made in code, handed to a child process through its environment."""
     base = Settings()
-    made = base.model_copy(update={
-        "app_id": "t-1", "kafka_bootstrap_servers": "b:1", "home": tmp_path, "torch_threads": 2,
-        "api": base.api.model_copy(update={"port": 18080, "idempotency_file": tmp_path / "idem.sqlite3"}),
-        "monitor": base.monitor.model_copy(update={"groups": ["a", "b,c"], "worker_metrics_urls": ["http://w:1/metrics"]}),
-        "delivery": base.delivery.model_copy(update={"notify_attempts": 3, "digest_period": 4.5, "inbox_port": 18081}),
-    })
+    made = base.model_copy(
+        update={
+            "app_id": "t-1",
+            "kafka_bootstrap_servers": "b:1",
+            "home": tmp_path,
+            "torch_threads": 2,
+            "api": base.api.model_copy(update={"port": 18080, "idempotency_file": tmp_path / "idem.sqlite3"}),
+            "monitor": base.monitor.model_copy(
+                update={"groups": ["a", "b,c"], "worker_metrics_urls": ["http://w:1/metrics"]}
+            ),
+            "delivery": base.delivery.model_copy(
+                update={"notify_attempts": 3, "digest_period": 4.5, "inbox_port": 18081}
+            ),
+        }
+    )
     env = made.to_env()
     assert env["KAFKA_BOOTSTRAP_SERVERS"] == "b:1" and env["MATCHMAKER_API_PORT"] == "18080"
     assert env["MATCHMAKER_NOTIFY_ATTEMPTS"] == "3" and env["MATCHMAKER_INBOX_PORT"] == "18081"

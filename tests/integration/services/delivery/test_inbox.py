@@ -47,7 +47,9 @@ def inbox(settings, data):
     """The FastAPI app served by uvicorn on a loopback port, its view reading the topics."""
     view = InboxView(settings).start()
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, view), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings, view), host="127.0.0.1", port=port, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
@@ -103,7 +105,9 @@ def test_closed_challenge_and_withdrawn_company_leave_the_inbox(settings, inbox,
     events.challenge("ch-4", version=1, status="closed")
 
     def ids(company: str, tok: str) -> list[str]:
-        return [m["match_id"] for m in inbox.get(f"/companies/{company}/matches", headers=bearer(tok)).json()["matches"]]
+        return [
+            m["match_id"] for m in inbox.get(f"/companies/{company}/matches", headers=bearer(tok)).json()["matches"]
+        ]
 
     closed = data["own"][4].match_id
     assert wait_until(lambda: closed not in ids("co-x", token), 20)
@@ -129,8 +133,13 @@ def test_matchmaker_inbox_command_serves_a_second_replica(settings, data):
     log = ARTIFACTS / "logs" / f"{settings.app_id}-inbox.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "services.cli", "inbox", "--port", str(port)], cwd=PROJECT_ROOT,
-                                   stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **settings.to_env()})
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "inbox", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **settings.to_env()},
+        )
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         assert wait_until(lambda: _ready(client), 60, interval=0.3)

@@ -62,7 +62,9 @@ def summary(settings):
     yield
     letters = read_topic(settings, settings.delivery.topic_notification_dead_letters)
     per_receiver = {name: r.stats() for name, r in RECEIVERS.items()}
-    totals = {k: sum(s[k] for s in per_receiver.values()) for k in ("requests", "delivered", "failed_attempts", "duplicates")}
+    totals = {
+        k: sum(s[k] for s in per_receiver.values()) for k in ("requests", "delivered", "failed_attempts", "duplicates")
+    }
     report = {"totals": {**totals, "dead_lettered": len(letters)}, "receivers": per_receiver}
     (ARTIFACTS / "notifier-delivery-summary.json").write_text(json.dumps(report, indent=2))
     print("\nnotifier delivery summary:", json.dumps(report["totals"]))
@@ -73,9 +75,12 @@ def receiver(name: str, behaviour=lambda n: 200) -> Receiver:
     return RECEIVERS[name]
 
 
-def subscribe(settings, notifiers, company_id: str, url: str, min_score: float = 0.0, delivery: str = "instant") -> None:
-    publish_subscription(settings, Subscription(company_id=company_id, url=url, secret=SECRET, min_score=min_score,
-                                                delivery=delivery))
+def subscribe(
+    settings, notifiers, company_id: str, url: str, min_score: float = 0.0, delivery: str = "instant"
+) -> None:
+    publish_subscription(
+        settings, Subscription(company_id=company_id, url=url, secret=SECRET, min_score=min_score, delivery=delivery)
+    )
     wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
 
 
@@ -121,8 +126,10 @@ def test_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(settin
     time.sleep(2.0)
     assert [r.status for r in hook.requests] == [500, 503, 200]
     assert {r.key for r in hook.requests} == {result.match_id}  # every retry carries the same Idempotency-Key
-    assert all(verify_signature(SECRET, r.body, r.headers["x-matchmaker-timestamp"], r.headers["x-matchmaker-signature"])
-               for r in hook.requests)
+    assert all(
+        verify_signature(SECRET, r.body, r.headers["x-matchmaker-timestamp"], r.headers["x-matchmaker-signature"])
+        for r in hook.requests
+    )
     assert hook.stats()["delivered"] == 1
 
 
@@ -141,8 +148,11 @@ def test_dead_webhook_ends_in_dead_letters_and_blocks_nobody(settings, events, n
     assert fast.delivered[0].key == delivered.match_id
 
     def dead_lettered():
-        return [r for r in read_topic(settings, settings.delivery.topic_notification_dead_letters, 500)
-                if r["notification_id"] == lost.match_id]
+        return [
+            r
+            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters, 500)
+            if r["notification_id"] == lost.match_id
+        ]
 
     assert wait_until(dead_lettered, 30, interval=0.5)
     letter = dead_lettered()[0]
@@ -168,8 +178,9 @@ def test_digest_gathers_the_period_and_leaves_out_closed_challenges(settings, ev
     time.sleep(period + 1.0)
     assert len(hook.requests) == 1, [r.key for r in hook.requests]
     request = hook.requests[0]
-    assert verify_signature(SECRET, request.body, request.headers["x-matchmaker-timestamp"],
-                            request.headers["x-matchmaker-signature"])
+    assert verify_signature(
+        SECRET, request.body, request.headers["x-matchmaker-timestamp"], request.headers["x-matchmaker-signature"]
+    )
     digest = Notification.model_validate_json(request.body)
     assert digest.type == "digest" and request.key == digest.notification_id
     assert [m.match_id for m in digest.matches] == [second.match_id, first.match_id]  # best score first

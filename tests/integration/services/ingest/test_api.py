@@ -46,7 +46,8 @@ class ApiProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
         self.env = {
-            **os.environ, **settings.to_env(),
+            **os.environ,
+            **settings.to_env(),
             "MATCHMAKER_API_PORT": str(self.port),
             "MATCHMAKER_API_TOKENS_FILE": str(state_dir / "api-tokens.json"),
             "MATCHMAKER_API_IDEMPOTENCY_FILE": str(state_dir / "api-idempotency.sqlite3"),
@@ -59,9 +60,14 @@ class ApiProcess:
     def start(self) -> None:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "ab") as log:
-            self.process = subprocess.Popen([sys.executable, "-m", "services.cli", "api"], stdout=log,
-                                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env,
-                                            cwd=PROJECT_ROOT)
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli", "api"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=self.env,
+                cwd=PROJECT_ROOT,
+            )
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the API exited; see {self.log}"
@@ -94,8 +100,11 @@ class ApiProcess:
 def end_offsets(settings: Settings) -> dict[TopicPartition, int]:
     consumer = clients.consumer(settings, client_id="matchmaker-test")
     try:
-        partitions = [TopicPartition(topic, p) for topic in (settings.topic_challenges, settings.topic_companies)
-                      for p in consumer.partitions_for_topic(topic) or ()]
+        partitions = [
+            TopicPartition(topic, p)
+            for topic in (settings.topic_challenges, settings.topic_companies)
+            for p in consumer.partitions_for_topic(topic) or ()
+        ]
         return consumer.end_offsets(partitions)
     finally:
         consumer.close()
@@ -125,15 +134,25 @@ def event_of(settings: Settings, answer: dict):
 
 
 def challenge_body(city: str = "Espoo", **extra) -> dict:
-    return {"city": city, "title": "Quieter school yards",
-            "description": "Reduce traffic noise in school yards with barriers, planting or smarter traffic rules.",
-            "language": "en", "tags": ["noise", "schools"], **extra}
+    return {
+        "city": city,
+        "title": "Quieter school yards",
+        "description": "Reduce traffic noise in school yards with barriers, planting or smarter traffic rules.",
+        "language": "en",
+        "tags": ["noise", "schools"],
+        **extra,
+    }
 
 
 def company_body(**extra) -> dict:
-    return {"name": "Hiljaiset Pihat Oy", "business_id": "2617416-4",
-            "description": "Noise barriers and green walls for school yards and day-care centres.",
-            "offerings": ["noise barriers"], "tags": ["noise", "schools"], **extra}
+    return {
+        "name": "Hiljaiset Pihat Oy",
+        "business_id": "2617416-4",
+        "description": "Noise barriers and green walls for school yards and day-care centres.",
+        "offerings": ["noise barriers"],
+        "tags": ["noise", "schools"],
+        **extra,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -151,22 +170,38 @@ def api(api_ns: Settings, tmp_path_factory):
 @pytest.fixture(scope="module")
 def tokens(api: ApiProcess) -> dict[str, str]:
     issue = api.tokens.issue
-    return {"espoo": issue(city="Espoo")[0], "helsinki": issue(city="Helsinki")[0],
-            "co-a": issue(company_id="co-a")[0], "co-b": issue(company_id="co-b")[0]}
+    return {
+        "espoo": issue(city="Espoo")[0],
+        "helsinki": issue(city="Helsinki")[0],
+        "co-a": issue(company_id="co-a")[0],
+        "co-b": issue(company_id="co-b")[0],
+    }
 
 
 # -- tokens ---------------------------------------------------------------------------------------
 
 
 def test_cli_issues_a_token_once_and_the_api_accepts_it(api: ApiProcess):
-    issued = subprocess.run([sys.executable, "-m", "services.cli", "api-token", "issue", "--city", "Tampere",
-                             "--label", "cms"], env=api.env, cwd=PROJECT_ROOT, capture_output=True, text=True, check=True)
+    issued = subprocess.run(
+        [sys.executable, "-m", "services.cli", "api-token", "issue", "--city", "Tampere", "--label", "cms"],
+        env=api.env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     token = issued.stdout.strip()
     assert re.fullmatch(r"mmt_[0-9a-f]{8}\.[A-Za-z0-9_-]{43}", token), issued.stdout
     assert "not shown again" in issued.stderr
     assert token.split(".")[1] not in (api.state_dir / "api-tokens.json").read_text()
-    listed = subprocess.run([sys.executable, "-m", "services.cli", "api-token", "list"], env=api.env, cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, check=True).stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "services.cli", "api-token", "list"],
+        env=api.env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert token.split(".")[0] in listed and "city:Tampere" in listed and token not in listed
     with api.client(token) as client:
         answer = client.post("/v1/challenges", json=challenge_body("Tampere", challenge_id="ch-tre-api-1"))
@@ -177,8 +212,12 @@ def test_missing_invalid_and_revoked_tokens_get_401(api: ApiProcess, api_ns: Set
     before = end_offsets(api_ns)
     token, record = api.tokens.issue(city="Vantaa")
     assert api.tokens.revoke(record.token_id)
-    for headers in ({}, {"Authorization": "Bearer mmt_00000000.nope-nope-nope-nope-nope"},
-                    {"Authorization": f"Bearer {token}"}, {"Authorization": "Basic dXNlcjpwYXNz"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer mmt_00000000.nope-nope-nope-nope-nope"},
+        {"Authorization": f"Bearer {token}"},
+        {"Authorization": "Basic dXNlcjpwYXNz"},
+    ):
         answer = httpx.put(f"{api.url}/v1/challenges/ch-van-1", json=challenge_body("Vantaa"), headers=headers)
         assert answer.status_code == 401, (headers, answer.text)
         assert answer.headers["www-authenticate"] == "Bearer"
@@ -275,7 +314,12 @@ def test_close_publishes_the_current_challenge_closed_with_the_next_version(api,
         assert closed.status_code == 202, closed.text
         assert closed.json()["version"] == 4
         event = Challenge.model_validate(event_of(api_ns, closed.json()))
-        assert (event.status, event.version, event.budget_eur, event.title) == ("closed", 4, 25000, "Quieter school yards")
+        assert (event.status, event.version, event.budget_eur, event.title) == (
+            "closed",
+            4,
+            25000,
+            "Quieter school yards",
+        )
         before = end_offsets(api_ns)
         twice = client.post("/v1/challenges/ch-esp-api-4/close")
         assert twice.status_code == 200 and twice.json()["published"] is False and twice.json()["version"] == 4
@@ -323,12 +367,22 @@ def test_invalid_bodies_get_422_with_field_errors_and_nothing_is_published(api, 
         other_id = client.put("/v1/companies/co-a", json=company_body(company_id="co-z"))
         assert other_id.status_code == 422 and other_id.json()["detail"][0]["loc"] == ["body", "company_id"]
         assert client.put("/v1/companies/bad%20id", json=company_body()).status_code == 422
-        assert client.put("/v1/companies/co-a", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
-        assert client.put("/v1/companies/co-a", content=b"name=x", headers={"content-type": "text/plain"}).status_code == 415
+        assert (
+            client.put(
+                "/v1/companies/co-a", content=b"{not json", headers={"content-type": "application/json"}
+            ).status_code
+            == 422
+        )
+        assert (
+            client.put("/v1/companies/co-a", content=b"name=x", headers={"content-type": "text/plain"}).status_code
+            == 415
+        )
     with api.client(tokens["espoo"]) as client:
         bad = client.post("/v1/challenges", json=challenge_body(city="Stockholm", title="  ", deadline="someday"))
         assert bad.status_code == 422
-        assert {("body", "city"), ("body", "title"), ("body", "deadline")} <= {tuple(e["loc"]) for e in bad.json()["detail"]}
+        assert {("body", "city"), ("body", "title"), ("body", "deadline")} <= {
+            tuple(e["loc"]) for e in bad.json()["detail"]
+        }
     assert end_offsets(api_ns) == before
 
 
@@ -342,7 +396,7 @@ def test_bodies_over_the_limit_get_413(api, api_ns, tokens):
         def chunks():  # no Content-Length: the bytes actually received are counted
             payload = json.dumps(big).encode()
             for start in range(0, len(payload), 8192):
-                yield payload[start:start + 8192]
+                yield payload[start : start + 8192]
 
         streamed = client.put("/v1/companies/co-a", content=chunks(), headers={"content-type": "application/json"})
         assert streamed.status_code == 413
@@ -368,7 +422,10 @@ def test_idempotency_key_returns_the_first_answer_and_publishes_once(api, api_ns
 
         # keys are per publisher: another company's identical key is a different request
         with api.client(tokens["co-b"]) as other:
-            assert other.put("/v1/companies/co-b", json=company_body(), headers=headers).headers["idempotent-replayed"] == "false"
+            assert (
+                other.put("/v1/companies/co-b", json=company_body(), headers=headers).headers["idempotent-replayed"]
+                == "false"
+            )
 
         erase_key = {"Idempotency-Key": "erase-co-a"}
         erased = client.delete("/v1/companies/co-a", headers=erase_key)
@@ -387,7 +444,10 @@ def test_idempotency_key_returns_the_first_answer_and_publishes_once(api, api_ns
 def test_failed_request_does_not_consume_its_idempotency_key(api, tokens):
     with api.client(tokens["espoo"]) as client:
         headers = {"Idempotency-Key": "retry-after-fix"}
-        assert client.put("/v1/challenges/ch-esp-api-5", json=challenge_body("Helsinki"), headers=headers).status_code == 403
+        assert (
+            client.put("/v1/challenges/ch-esp-api-5", json=challenge_body("Helsinki"), headers=headers).status_code
+            == 403
+        )
         assert client.put("/v1/challenges/ch-esp-api-5", json=challenge_body(), headers=headers).status_code == 202
 
 
@@ -401,8 +461,11 @@ def test_python_sdk_validates_before_publishing(api_ns):
         with pytest.raises(ValidationError):
             publisher.publish_challenge(invalid)
         with pytest.raises(ValidationError):
-            publisher.publish_company(CompanyProfile.model_construct(company_id="co-sdk", version=1, name="A",
-                                                                     business_id="123", description="d"))
+            publisher.publish_company(
+                CompanyProfile.model_construct(
+                    company_id="co-sdk", version=1, name="A", business_id="123", description="d"
+                )
+            )
     assert end_offsets(api_ns) == before
     with Publisher.from_settings(api_ns) as publisher:
         publisher.publish_challenge(Challenge(challenge_id="ch-sdk-1", version=1, **challenge_body()))
@@ -418,8 +481,11 @@ SCHEMATHESIS_RUNS = {
     # a city's token against every operation: company writes are refused (403), challenge writes reach Kafka
     "city-token": ({"city": "Espoo"}, [], ""),
     # a company's token against the company operations, with the path id fixed to its own company
-    "company-token": ({"company_id": "co-st"}, ["--include-path-regex", "^/v1/companies/"],
-                      '[parameters]\n"path.company_id" = "co-st"\n'),
+    "company-token": (
+        {"company_id": "co-st"},
+        ["--include-path-regex", "^/v1/companies/"],
+        '[parameters]\n"path.company_id" = "co-st"\n',
+    ),
 }
 
 
@@ -438,18 +504,46 @@ def test_schemathesis_finds_no_server_errors(api: ApiProcess, tmp_path, run_name
     config_file.write_text(config)
     started = time.monotonic()
     run = subprocess.run(
-        [str(Path(sys.executable).with_name("schemathesis")), "--config-file", str(config_file), "run",
-         f"{api.url}/openapi.json", "-H", f"Authorization: Bearer {token}", "--max-examples", "25",
-         "--seed", "20261128", "--checks", "all", "--exclude-checks", "positive_data_acceptance",
-         "--generation-database", "none", "--no-color", "-w", "1", "--request-timeout", "30",
-         "--report", "har", "--report-har-path", str(tmp_path / "schemathesis.har"), *extra_args],
-        capture_output=True, text=True, timeout=240, cwd=tmp_path,
+        [
+            str(Path(sys.executable).with_name("schemathesis")),
+            "--config-file",
+            str(config_file),
+            "run",
+            f"{api.url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {token}",
+            "--max-examples",
+            "25",
+            "--seed",
+            "20261128",
+            "--checks",
+            "all",
+            "--exclude-checks",
+            "positive_data_acceptance",
+            "--generation-database",
+            "none",
+            "--no-color",
+            "-w",
+            "1",
+            "--request-timeout",
+            "30",
+            "--report",
+            "har",
+            "--report-har-path",
+            str(tmp_path / "schemathesis.har"),
+            *extra_args,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
     )
     entries = json.loads((tmp_path / "schemathesis.har").read_text())["log"]["entries"]
     statuses = Counter(entry["response"]["status"] for entry in entries)
     (ARTIFACTS / "logs").mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "logs" / f"schemathesis-api-{run_name}.log").write_text(
-        run.stdout + run.stderr + f"\nHTTP statuses of {len(entries)} requests: {dict(sorted(statuses.items()))}\n")
+        run.stdout + run.stderr + f"\nHTTP statuses of {len(entries)} requests: {dict(sorted(statuses.items()))}\n"
+    )
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     summary = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert summary and int(summary.group(1)) > 100, run.stdout[-3000:]
@@ -461,7 +555,9 @@ def test_schemathesis_finds_no_server_errors(api: ApiProcess, tmp_path, run_name
 # -- interop: kcat to the topic, curl to the API, matches from a real worker -----------------------
 
 
-@pytest.mark.skipif(shutil.which("kcat") is None, reason="kcat is not installed (Debian/Ubuntu: apt-get install -y kcat)")
+@pytest.mark.skipif(
+    shutil.which("kcat") is None, reason="kcat is not installed (Debian/Ubuntu: apt-get install -y kcat)"
+)
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Settings, tmp_path):
     ns = make_namespace(broker_settings)
@@ -472,36 +568,99 @@ def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Sett
         company_token = api.tokens.issue(company_id="co-curl")[0]
 
         def kcat(topic: str, key: str, value: dict) -> None:
-            subprocess.run(["kcat", "-P", "-b", ns.bootstrap_servers, "-t", topic, "-K", "|", "-X", "acks=all"],
-                           input=f"{key}|{json.dumps(value)}\n", text=True, check=True, timeout=30)
+            subprocess.run(
+                ["kcat", "-P", "-b", ns.bootstrap_servers, "-t", topic, "-K", "|", "-X", "acks=all"],
+                input=f"{key}|{json.dumps(value)}\n",
+                text=True,
+                check=True,
+                timeout=30,
+            )
 
         def curl(method: str, path: str, token: str, body: dict) -> dict:
-            out = subprocess.run(["curl", "-sS", "-X", method, f"{api.url}{path}", "-H", f"Authorization: Bearer {token}",
-                                  "-H", "Content-Type: application/json", "-d", json.dumps(body), "-w", "\n%{http_code}"],
-                                 capture_output=True, text=True, check=True, timeout=30).stdout
+            out = subprocess.run(
+                [
+                    "curl",
+                    "-sS",
+                    "-X",
+                    method,
+                    f"{api.url}{path}",
+                    "-H",
+                    f"Authorization: Bearer {token}",
+                    "-H",
+                    "Content-Type: application/json",
+                    "-d",
+                    json.dumps(body),
+                    "-w",
+                    "\n%{http_code}",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+                timeout=30,
+            ).stdout
             text, status = out.rsplit("\n", 1)
             assert status == "202", out
             return json.loads(text)
 
-        kcat(ns.topic_challenges, "ch-tku-kcat", {
-            "challenge_id": "ch-tku-kcat", "version": 1, "city": "Turku", "language": "en",
-            "title": "Heat maps of school buildings", "tags": ["energy", "schools"],
-            "description": "Measure indoor temperatures in school buildings to cut heating energy."})
-        curl("PUT", "/v1/companies/co-curl", company_token, {
-            "name": "Lämpökartta Oy", "business_id": "2617416-4", "tags": ["energy", "schools", "iot"],
-            "description": "Wireless temperature sensors and heat maps for schools to cut heating energy."})
+        kcat(
+            ns.topic_challenges,
+            "ch-tku-kcat",
+            {
+                "challenge_id": "ch-tku-kcat",
+                "version": 1,
+                "city": "Turku",
+                "language": "en",
+                "title": "Heat maps of school buildings",
+                "tags": ["energy", "schools"],
+                "description": "Measure indoor temperatures in school buildings to cut heating energy.",
+            },
+        )
+        curl(
+            "PUT",
+            "/v1/companies/co-curl",
+            company_token,
+            {
+                "name": "Lämpökartta Oy",
+                "business_id": "2617416-4",
+                "tags": ["energy", "schools", "iot"],
+                "description": "Wireless temperature sensors and heat maps for schools to cut heating energy.",
+            },
+        )
         worker.drain()
-        curl("POST", "/v1/challenges", city_token, {
-            "challenge_id": "ch-tku-curl", "city": "Turku", "language": "en", "title": "Smarter school heating",
-            "tags": ["energy", "schools"], "description": "Cut heating energy in schools with sensors and smarter control."})
-        kcat(ns.topic_companies, "co-kcat", {
-            "company_id": "co-kcat", "version": 1, "name": "Koulujen Energia Oy", "business_id": "2617416-4",
-            "tags": ["energy", "schools"], "description": "Energy audits and heating control for school buildings."})
+        curl(
+            "POST",
+            "/v1/challenges",
+            city_token,
+            {
+                "challenge_id": "ch-tku-curl",
+                "city": "Turku",
+                "language": "en",
+                "title": "Smarter school heating",
+                "tags": ["energy", "schools"],
+                "description": "Cut heating energy in schools with sensors and smarter control.",
+            },
+        )
+        kcat(
+            ns.topic_companies,
+            "co-kcat",
+            {
+                "company_id": "co-kcat",
+                "version": 1,
+                "name": "Koulujen Energia Oy",
+                "business_id": "2617416-4",
+                "tags": ["energy", "schools"],
+                "description": "Energy audits and heating control for school buildings.",
+            },
+        )
         worker.drain()
 
         pairs = {(r.challenge_id, r.company_id) for r in read_matches(ns)}
-        assert {("ch-tku-kcat", "co-curl"), ("ch-tku-curl", "co-curl"), ("ch-tku-curl", "co-kcat"),
-                ("ch-tku-kcat", "co-kcat")} <= pairs, pairs
+        assert {
+            ("ch-tku-kcat", "co-curl"),
+            ("ch-tku-curl", "co-curl"),
+            ("ch-tku-curl", "co-kcat"),
+            ("ch-tku-kcat", "co-kcat"),
+        } <= pairs, pairs
     finally:
         worker.stop()
         api.stop()

@@ -43,8 +43,10 @@ def test_lag_equals_kafka_consumer_groups_tool(ns):
     rows = {(p["topic"], p["partition"]): p for p in report["partitions"]}
     print("\ncross-check (topic, partition): ours committed/end/lag vs kafka-consumer-groups")
     for key in sorted(tool):
-        print(f"  {key}: ours {rows[key]['committed']}/{rows[key]['end']}/{rows[key]['lag']}  "
-              f"tool {tool[key]['committed']}/{tool[key]['end']}/{tool[key]['lag']}")
+        print(
+            f"  {key}: ours {rows[key]['committed']}/{rows[key]['end']}/{rows[key]['lag']}  "
+            f"tool {tool[key]['committed']}/{tool[key]['end']}/{tool[key]['lag']}"
+        )
     assert set(rows) == set(tool) == {(topic, 0), (topic, 1), (topic, 2)}
     for key, expected in tool.items():
         assert {k: rows[key][k] for k in ("committed", "end", "lag")} == expected
@@ -64,8 +66,25 @@ def test_text_output_lists_every_partition(ns):
 
     env = {**os.environ, **ns.to_env()}
     group = f"{ns.app_id}-known-group"
-    result = subprocess.run([sys.executable, "-m", "services.cli", "lag", "--group", group, "--only", "--samples", "2",
-                             "--interval", "0.1"], capture_output=True, text=True, env=env, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "lag",
+            "--group",
+            group,
+            "--only",
+            "--samples",
+            "2",
+            "--interval",
+            "0.1",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert f"GROUP {group}  status STOP" in result.stdout
     assert result.stdout.count(f"{ns.app_id}-known ") == 3
@@ -116,8 +135,15 @@ def test_statuses_follow_the_consumer(ns):
     topic, group = f"{ns.app_id}-slow", f"{ns.app_id}-slow-group"
     create_topic(ns, topic, 1)
     producer = clients.producer(ns, client_id="test-lag")
-    consumer = clients.consumer(ns, topic, client_id="test-lag", group_id=group, auto_offset_reset="earliest",
-                                max_poll_records=5, session_timeout_ms=10000)
+    consumer = clients.consumer(
+        ns,
+        topic,
+        client_id="test-lag",
+        group_id=group,
+        auto_offset_reset="earliest",
+        max_poll_records=5,
+        session_timeout_ms=10000,
+    )
     tracker = LagTracker(LagSampler(ns, [group]), window_size=window, interval=interval)
     try:
         slow = []

@@ -41,7 +41,9 @@ def published(namespace, worker):
         publish_file(publisher, "challenges", SAMPLE / "challenges.jsonl")
     producer = clients.producer(namespace, client_id="matchmaker-test")
     producer.send(namespace.topic_companies, key=b"co-broken-1", value=b"{not json")
-    producer.send(namespace.topic_companies, key=b"co-broken-2", value=json.dumps({"company_id": "co-broken-2"}).encode())
+    producer.send(
+        namespace.topic_companies, key=b"co-broken-2", value=json.dumps({"company_id": "co-broken-2"}).encode()
+    )
     producer.flush()
     producer.close()
     worker.drain()
@@ -53,16 +55,25 @@ def monitor(published, worker):
     port = free_port()
     page_group = f"{published.app_id}-page"
     env = {
-        **os.environ, **published.to_env(),
-        "MATCHMAKER_MONITOR_PORT": str(port), "MATCHMAKER_MONITOR_INTERVAL": "0.5", "MATCHMAKER_MONITOR_WINDOW": "6",
-        "MATCHMAKER_MONITOR_HISTORY_SECONDS": "3600", "MATCHMAKER_MONITOR_GROUPS": page_group,
+        **os.environ,
+        **published.to_env(),
+        "MATCHMAKER_MONITOR_PORT": str(port),
+        "MATCHMAKER_MONITOR_INTERVAL": "0.5",
+        "MATCHMAKER_MONITOR_WINDOW": "6",
+        "MATCHMAKER_MONITOR_HISTORY_SECONDS": "3600",
+        "MATCHMAKER_MONITOR_GROUPS": page_group,
         "MATCHMAKER_MONITOR_WORKER_METRICS_URLS": f"http://127.0.0.1:{published.worker_web_port}/metrics",
     }
     log_path = ARTIFACTS / "logs" / f"{published.app_id}-monitor.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "services.cli", "monitor"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "monitor"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -89,9 +100,17 @@ def test_probes_and_prometheus_names(monitor, published):
     assert httpx.get(f"{base}/readyz").json()["ready"] is True
     text = httpx.get(f"{base}/metrics").text
     group = published.app_id
-    for name in ("kafka_consumergroup_group_lag", "kafka_consumergroup_group_lag_seconds", "kafka_consumergroup_group_offset"):
+    for name in (
+        "kafka_consumergroup_group_lag",
+        "kafka_consumergroup_group_lag_seconds",
+        "kafka_consumergroup_group_offset",
+    ):
         assert f'{name}{{group="{group}",partition="0",topic="{published.topic_companies}"}} ' in text, name
-    for name in ("kafka_consumergroup_group_max_lag", "kafka_consumergroup_group_sum_lag", "matchmaker_consumergroup_members"):
+    for name in (
+        "kafka_consumergroup_group_max_lag",
+        "kafka_consumergroup_group_sum_lag",
+        "matchmaker_consumergroup_members",
+    ):
         assert f'{name}{{group="{group}"}} ' in text, name
     assert f'matchmaker_consumergroup_status{{group="{group}"}} 0.0' in text  # drained worker: OK
     assert f'matchmaker_consumergroup_status{{group="{group}-notifier"}} -1.0' in text  # no notifier here: NOTFOUND
@@ -105,14 +124,24 @@ def test_probes_and_prometheus_names(monitor, published):
 @pytest.fixture(scope="module")
 def browser():
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        pytest.fail("chromium and chromedriver are needed (make test installs them: apt-get install chromium chromium-driver)")
+        pytest.fail(
+            "chromium and chromedriver are needed (make test installs them: apt-get install chromium chromium-driver)"
+        )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1500,1250",
-                     "--no-first-run", "--disable-extensions", "--disable-background-networking"):
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1500,1250",
+        "--no-first-run",
+        "--disable-extensions",
+        "--disable-background-networking",
+    ):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     yield driver
@@ -145,9 +174,15 @@ def test_live_page_in_a_real_browser(monitor, published, browser):
         browser.get(base + "/?refresh_ms=1000")
         card = lambda group: browser.find_element(By.CSS_SELECTOR, f'section.group[data-group="{group}"]')  # noqa: E731
         badge = lambda group: card(group).find_element(By.CSS_SELECTOR, '[data-role="status"]').text  # noqa: E731
-        points = lambda group: int(card(group).find_element(By.CSS_SELECTOR, '[data-role="chart"]').get_attribute("data-points"))  # noqa: E731
+        points = lambda group: int(
+            card(group).find_element(By.CSS_SELECTOR, '[data-role="chart"]').get_attribute("data-points")
+        )  # noqa: E731
 
-        wait_until(lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "1", 30, "the page to load")
+        wait_until(
+            lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "1",
+            30,
+            "the page to load",
+        )
         assert "broker connected" in browser.find_element(By.ID, "broker").text
         wait_until(lambda: badge(published.app_id) == "OK", 30, "the worker group to be OK")
         assert badge(f"{published.app_id}-notifier") == "NOTFOUND"
@@ -169,13 +204,17 @@ def test_live_page_in_a_real_browser(monitor, published, browser):
         assert page_group in throughput and topic in throughput
 
         traffic.stop_consuming()  # the producer goes on: the status shown must change
-        stopped = wait_until(lambda: badge(page_group) in ("STOP", "STALL") and badge(page_group), 45, "STOP/STALL on the page")
+        stopped = wait_until(
+            lambda: badge(page_group) in ("STOP", "STALL") and badge(page_group), 45, "STOP/STALL on the page"
+        )
         assert stopped in ("STOP", "STALL")
         time.sleep(4)  # a few more samples of the rising lag for the screenshot
         rows = card(page_group).find_elements(By.CSS_SELECTOR, 'tbody[data-role="partitions"] tr')
         assert len(rows) == 2
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        browser.execute_script(f'document.querySelector(\'section.group[data-group="{page_group}"] details\').open = true')
+        browser.execute_script(
+            f"document.querySelector('section.group[data-group=\"{page_group}\"] details').open = true"
+        )
         height = browser.execute_script("return document.documentElement.scrollHeight")
         browser.set_window_size(1500, min(4000, height + 140))  # the whole page in one picture
         time.sleep(1.5)
@@ -203,8 +242,10 @@ def test_worker_group_lag_equals_kafka_tool(published, worker, monitor):
     rows = {(p["topic"], p["partition"]): p for p in report["partitions"]}
     print(f"\nworker group {published.app_id}: ours committed/end/lag vs kafka-consumer-groups")
     for key in sorted(tool):
-        print(f"  {key}: ours {rows[key]['committed']}/{rows[key]['end']}/{rows[key]['lag']}  "
-              f"tool {tool[key]['committed']}/{tool[key]['end']}/{tool[key]['lag']}")
+        print(
+            f"  {key}: ours {rows[key]['committed']}/{rows[key]['end']}/{rows[key]['lag']}  "
+            f"tool {tool[key]['committed']}/{tool[key]['end']}/{tool[key]['lag']}"
+        )
     assert tool, "the tool printed no partitions"
     for key, expected in tool.items():
         assert {k: rows[key][k] for k in ("committed", "end", "lag")} == expected, key

@@ -33,14 +33,56 @@ BAD = [
     ("challenges", b"nu", b"\xff\xfe\x00bad", "not-utf8", "not UTF-8"),
     ("challenges", b"arr", b"[1, 2, 3]", "not-an-object", "JSON object"),
     ("companies", b"miss", as_bytes({"company_id": "miss", "version": 1}), "missing-field", "name: Field required"),
-    ("companies", b"type", as_bytes({**VALID_COMPANY, "company_id": "type", "version": "one"}), "invalid-version", "version"),
-    ("challenges", b"city", as_bytes({**VALID_CHALLENGE, "challenge_id": "city", "city": "Stockholm"}), "invalid-city", "city"),
-    ("companies", b"ytun", as_bytes({**VALID_COMPANY, "company_id": "ytun", "business_id": "2617416-5"}), "invalid-business-id", "check digit"),
-    ("challenges", b"blank", as_bytes({**VALID_CHALLENGE, "challenge_id": "blank", "title": "   "}), "invalid-title", "title"),
-    ("challenges", b"long", as_bytes({**VALID_CHALLENGE, "challenge_id": "long", "description": "x" * 9001}), "invalid-description", "8000"),
+    (
+        "companies",
+        b"type",
+        as_bytes({**VALID_COMPANY, "company_id": "type", "version": "one"}),
+        "invalid-version",
+        "version",
+    ),
+    (
+        "challenges",
+        b"city",
+        as_bytes({**VALID_CHALLENGE, "challenge_id": "city", "city": "Stockholm"}),
+        "invalid-city",
+        "city",
+    ),
+    (
+        "companies",
+        b"ytun",
+        as_bytes({**VALID_COMPANY, "company_id": "ytun", "business_id": "2617416-5"}),
+        "invalid-business-id",
+        "check digit",
+    ),
+    (
+        "challenges",
+        b"blank",
+        as_bytes({**VALID_CHALLENGE, "challenge_id": "blank", "title": "   "}),
+        "invalid-title",
+        "title",
+    ),
+    (
+        "challenges",
+        b"long",
+        as_bytes({**VALID_CHALLENGE, "challenge_id": "long", "description": "x" * 9001}),
+        "invalid-description",
+        "8000",
+    ),
     ("challenges", b"other-key", as_bytes({**VALID_CHALLENGE, "challenge_id": "keyed"}), "key-mismatch", "differs"),
-    ("challenges", b"budget", as_bytes({**VALID_CHALLENGE, "challenge_id": "budget", "budget_eur": -5}), "invalid-budget-eur", "budget_eur"),
-    ("challenges", b"date", as_bytes({**VALID_CHALLENGE, "challenge_id": "date", "deadline": "next spring"}), "invalid-deadline", "deadline"),
+    (
+        "challenges",
+        b"budget",
+        as_bytes({**VALID_CHALLENGE, "challenge_id": "budget", "budget_eur": -5}),
+        "invalid-budget-eur",
+        "budget_eur",
+    ),
+    (
+        "challenges",
+        b"date",
+        as_bytes({**VALID_CHALLENGE, "challenge_id": "date", "deadline": "next spring"}),
+        "invalid-deadline",
+        "deadline",
+    ),
 ]
 
 
@@ -53,12 +95,22 @@ def flooded(namespace, worker):
         for i, (kind, key, value, _, _) in enumerate(BAD):
             publisher.send_raw(topics[kind], key, value)
             if i == 4:
-                publisher.publish_company(company("co-order", version=2, description="Indoor air sensors, version two."))
-        publisher.send_raw(topics["companies"], b"co-order", as_bytes({**VALID_COMPANY, "company_id": "co-order", "version": 3, "business_id": "1"}))
+                publisher.publish_company(
+                    company("co-order", version=2, description="Indoor air sensors, version two.")
+                )
+        publisher.send_raw(
+            topics["companies"],
+            b"co-order",
+            as_bytes({**VALID_COMPANY, "company_id": "co-order", "version": 3, "business_id": "1"}),
+        )
         publisher.publish_company(company("co-order", version=4, description="Indoor air sensors, version four."))
         extra = {**VALID_CHALLENGE, "challenge_id": "ch-extra", "unknown_field": {"nested": True}}
         publisher.send_raw(topics["challenges"], b"ch-extra", as_bytes(extra))
-        hostile = {**VALID_CHALLENGE, "challenge_id": "ch-html", "description": "<script>alert('x')</script>\u0007 indoor air in schools"}
+        hostile = {
+            **VALID_CHALLENGE,
+            "challenge_id": "ch-html",
+            "description": "<script>alert('x')</script>\u0007 indoor air in schools",
+        }
         publisher.send_raw(topics["challenges"], b"ch-html", as_bytes(hostile))
     worker.drain()
     return namespace

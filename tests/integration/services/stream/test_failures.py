@@ -55,7 +55,9 @@ def test_sigkill_of_a_worker_mid_stream_loses_nothing(broker_settings):
                 time.sleep(0.3)
                 if start == 16:
                     second.kill()  # SIGKILL: no goodbye to the group, nothing flushed
-                    third = WorkerProcess(settings.model_copy(update={"worker_web_port": settings.worker_web_port + 2}), name="c")
+                    third = WorkerProcess(
+                        settings.model_copy(update={"worker_web_port": settings.worker_web_port + 2}), name="c"
+                    )
             first.drain(timeout=240)
             for i, challenge in enumerate(CHALLENGES):
                 publisher.publish_challenge(challenge)

@@ -91,7 +91,9 @@ def test_company_published_after_the_challenges_is_matched(published, worker):
 
 def test_updated_profile_produces_new_matches(published, worker):
     original = next(c for c in COMPANIES if c.company_id == "co-0023")
-    updated = original.model_copy(update={"version": 2, "description": original.description + " Now also in day-care centres."})
+    updated = original.model_copy(
+        update={"version": 2, "description": original.description + " Now also in day-care centres."}
+    )
     with publisher_for(published) as publisher:
         publisher.publish_company(updated)
     worker.drain()
@@ -122,7 +124,9 @@ def test_invalid_event_goes_to_dead_letters_and_valid_ones_still_flow(published,
 
     with publisher_for(published) as publisher:
         publisher.send_raw(published.topic_challenges, b"bad-1", b"{not json")
-        publisher.send_raw(published.topic_companies, b"bad-2", json.dumps({"company_id": "bad-2", "version": 1}).encode())
+        publisher.send_raw(
+            published.topic_companies, b"bad-2", json.dumps({"company_id": "bad-2", "version": 1}).encode()
+        )
         publisher.publish_challenge(CHALLENGES[0].model_copy(update={"challenge_id": "after-bad", "version": 1}))
     worker.drain()
     consumer = clients.consumer(published, client_id="matchmaker-test", consumer_timeout_ms=3000)

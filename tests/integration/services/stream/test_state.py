@@ -62,7 +62,9 @@ def test_versions_older_ignored_same_is_a_no_op_higher_replaces(seeded, worker):
         publisher.flush()
         worker.drain()
         publisher.publish_company(company("co-v", version=1))  # older: ignored
-        publisher.publish_company(company("co-v", version=2, description="Indoor air sensors, second version."))  # same: no-op
+        publisher.publish_company(
+            company("co-v", version=2, description="Indoor air sensors, second version.")
+        )  # same: no-op
     worker.drain()
     own = [r for r in all_matches(seeded) if r.company_id == "co-v"]
     assert {r.company_version for r in own} == {2}

@@ -13,8 +13,24 @@ from services.cli.main import build_parser, main
 from services.errors import BrokerError
 from tests.support import PROJECT_ROOT
 
-COMMANDS = ["kafka", "worker", "publish", "matches", "rank", "eval", "demo", "api", "api-token", "subscribe",
-            "unsubscribe", "notifier", "inbox", "inbox-token", "lag", "monitor"]
+COMMANDS = [
+    "kafka",
+    "worker",
+    "publish",
+    "matches",
+    "rank",
+    "eval",
+    "demo",
+    "api",
+    "api-token",
+    "subscribe",
+    "unsubscribe",
+    "notifier",
+    "inbox",
+    "inbox-token",
+    "lag",
+    "monitor",
+]
 
 
 def test_every_command_group_is_on_the_parser_in_order():
@@ -38,7 +54,9 @@ def test_a_domain_error_from_a_command_is_one_line(monkeypatch, capsys):
 
 
 def test_a_missing_input_file_is_one_line(capsys, tmp_path):
-    assert main(["rank", "--challenges", str(tmp_path / "nope.jsonl"), "--companies", str(tmp_path / "nope.jsonl")]) == 1
+    assert (
+        main(["rank", "--challenges", str(tmp_path / "nope.jsonl"), "--companies", str(tmp_path / "nope.jsonl")]) == 1
+    )
     err = capsys.readouterr().err
     assert err.startswith("matchmaker: ") and "nope.jsonl" in err and "Traceback" not in err
 
@@ -73,6 +91,12 @@ def test_a_bug_is_not_swallowed(monkeypatch, bug):
 
 
 def test_the_real_command_prints_one_line_without_traceback():
-    result = subprocess.run([sys.executable, "-m", "services.cli", "lag", "--interval", "0"], cwd=PROJECT_ROOT,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "services.cli", "lag", "--interval", "0"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert (result.returncode, result.stderr) == (1, "matchmaker: --interval must be positive\n")

@@ -10,7 +10,16 @@ from schemas import MatchResult, Subscription
 from services.delivery import ledger
 from services.delivery.ledger import DigestSchedule, RetryPolicy, Send
 from services.delivery.messages import (
-    BELOW, DEAD, DELIVERED, PENDING, PERMANENT, RETRYABLE, STALE, UNSUBSCRIBED, DeliveryEntry, Outcome,
+    BELOW,
+    DEAD,
+    DELIVERED,
+    PENDING,
+    PERMANENT,
+    RETRYABLE,
+    STALE,
+    UNSUBSCRIBED,
+    DeliveryEntry,
+    Outcome,
 )
 from services.versioning import Closure
 
@@ -23,14 +32,28 @@ HTTP_500 = Outcome(RETRYABLE, "HTTP 500")
 
 
 def subscription(company_id: str = "co-1", delivery: str = "instant", min_score: float = 0.0) -> Subscription:
-    return Subscription(company_id=company_id, url=f"http://hooks.example/{company_id}", secret=SECRET,
-                        min_score=min_score, delivery=delivery)
+    return Subscription(
+        company_id=company_id,
+        url=f"http://hooks.example/{company_id}",
+        secret=SECRET,
+        min_score=min_score,
+        delivery=delivery,
+    )
 
 
 def match(company_id: str = "co-1", challenge_id: str = "ch-1", score: float = 0.8, version: int = 1) -> MatchResult:
-    return MatchResult.create(challenge_id=challenge_id, company_id=company_id, challenge_version=version,
-                              company_version=1, rank=1, score=score, components={"dense": score}, reasons=["test"],
-                              trigger="challenge", model="test-model")
+    return MatchResult.create(
+        challenge_id=challenge_id,
+        company_id=company_id,
+        challenge_version=version,
+        company_version=1,
+        rank=1,
+        score=score,
+        components={"dense": score},
+        reasons=["test"],
+        trigger="challenge",
+        model="test-model",
+    )
 
 
 class Ledger:
@@ -42,8 +65,14 @@ class Ledger:
         self.stale: dict[str, Closure] = {}
 
     def see(self, result: MatchResult, partition: int = 0, now: datetime = NOW) -> ledger.MatchDecision:
-        decision = ledger.on_match(result, partition, result.match_id in self.entries,
-                                   self.subscriptions.get(result.company_id), self.stale.get, now)
+        decision = ledger.on_match(
+            result,
+            partition,
+            result.match_id in self.entries,
+            self.subscriptions.get(result.company_id),
+            self.stale.get,
+            now,
+        )
         if decision.entry is not None:
             self.entries[result.match_id] = decision.entry
         return decision
@@ -283,8 +312,9 @@ def test_a_digest_gathers_only_digest_companies_pending_matches_best_first():
     members = sorted(m for m, e in book.entries.items() if e.company_id == "co-d" and e.pending and e.partition == 0)
     assert digest.send == Send(ledger.digest_id("co-d", members), "digest", "co-d", 0, tuple(members))
     assert digest.send.notification_id.startswith("digest-") and len(members) == 2
-    assert all(e.digest_id == digest.send.notification_id and e.digest_at == LATER.isoformat()
-               for e in digest.members.values())
+    assert all(
+        e.digest_id == digest.send.notification_id and e.digest_at == LATER.isoformat() for e in digest.members.values()
+    )
     book.entries.update(digest.members)
     assert ledger.form_digests(book.entries, {0}, book.subscriptions.get, LATER) == []  # gathered once
     notification = book.prepare(digest.send).notification
@@ -310,8 +340,16 @@ def test_a_digest_member_closed_before_sending_is_left_out():
 
 def test_digest_ids_depend_on_company_and_members_only():
     assert ledger.digest_id("co-1", ["a", "b"]) == ledger.digest_id("co-1", ["a", "b"])
-    assert len({ledger.digest_id("co-1", ["a", "b"]), ledger.digest_id("co-2", ["a", "b"]),
-                ledger.digest_id("co-1", ["a"])}) == 3
+    assert (
+        len(
+            {
+                ledger.digest_id("co-1", ["a", "b"]),
+                ledger.digest_id("co-2", ["a", "b"]),
+                ledger.digest_id("co-1", ["a"]),
+            }
+        )
+        == 3
+    )
 
 
 @pytest.mark.parametrize("attempt, expected", [(1, 1.0), (2, 2.0), (3, 4.0), (10, 300.0)])

@@ -39,11 +39,21 @@ def answer(status: int):
     return handler
 
 
-@pytest.mark.parametrize("status, kind", [
-    (200, DELIVERED), (204, DELIVERED),
-    (500, RETRYABLE), (503, RETRYABLE), (429, RETRYABLE), (408, RETRYABLE),
-    (404, PERMANENT), (410, PERMANENT), (400, PERMANENT), (301, PERMANENT),
-])
+@pytest.mark.parametrize(
+    "status, kind",
+    [
+        (200, DELIVERED),
+        (204, DELIVERED),
+        (500, RETRYABLE),
+        (503, RETRYABLE),
+        (429, RETRYABLE),
+        (408, RETRYABLE),
+        (404, PERMANENT),
+        (410, PERMANENT),
+        (400, PERMANENT),
+        (301, PERMANENT),
+    ],
+)
 def test_answers_are_classified(status, kind):
     outcome, requests = send(answer(status))
     assert outcome.kind == kind

@@ -46,12 +46,21 @@ def test_wrong_secret_or_malformed_signature_is_refused():
 
 
 def test_subscription_contract():
-    sub = Subscription(company_id="co-1", url="https://example.fi/hook", secret="x" * 16, min_score=0.4, delivery="digest")
+    sub = Subscription(
+        company_id="co-1", url="https://example.fi/hook", secret="x" * 16, min_score=0.4, delivery="digest"
+    )
     assert sub.delivery == "digest" and sub.url == "https://example.fi/hook"
-    for bad in ({"url": "ftp://example.fi"}, {"secret": "short"}, {"min_score": 1.5}, {"delivery": "weekly"},
-                {"company_id": "bad id"}):
+    for bad in (
+        {"url": "ftp://example.fi"},
+        {"secret": "short"},
+        {"min_score": 1.5},
+        {"delivery": "weekly"},
+        {"company_id": "bad id"},
+    ):
         with pytest.raises(ValidationError):
-            Subscription.model_validate({"company_id": "co-1", "url": "https://example.fi/hook", "secret": "x" * 16, **bad})
+            Subscription.model_validate(
+                {"company_id": "co-1", "url": "https://example.fi/hook", "secret": "x" * 16, **bad}
+            )
 
 
 def test_tokens_are_random_and_only_their_hash_is_published():
@@ -76,4 +85,6 @@ def test_the_documented_receiver_snippet_agrees():
     timestamp, signature = headers["X-Matchmaker-Timestamp"], headers["X-Matchmaker-Signature"]
     assert namespace["verify"](SECRET, BODY, timestamp, signature)
     assert not namespace["verify"](SECRET, BODY + b"x", timestamp, signature)
-    assert not namespace["verify"](SECRET, BODY, str(int(time.time()) - 3600), sign(SECRET, str(int(time.time()) - 3600), BODY))
+    assert not namespace["verify"](
+        SECRET, BODY, str(int(time.time()) - 3600), sign(SECRET, str(int(time.time()) - 3600), BODY)
+    )

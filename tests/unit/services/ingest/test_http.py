@@ -33,7 +33,9 @@ def run(coro):
 
 
 def test_body_within_the_limit_passes(client):
-    response = run(client.post("/echo", content=b'{"a": "' + b"x" * 80 + b'"}', headers={"content-type": "application/json"}))
+    response = run(
+        client.post("/echo", content=b'{"a": "' + b"x" * 80 + b'"}', headers={"content-type": "application/json"})
+    )
     assert response.status_code == 200 and response.json() == {"size": 89}
 
 
@@ -55,8 +57,11 @@ def test_non_json_body_is_415_and_undecodable_json_is_422(client):
     assert run(client.post("/echo", content=b"a=1", headers={"content-type": "text/plain"})).status_code == 415
     response = run(client.post("/echo", content=b"\xff\xfe", headers={"content-type": "application/json"}))
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body"]
-    deep = run(httpx.AsyncClient(transport=httpx.ASGITransport(app=echo_app(100_000)), base_url="http://t").post(
-        "/echo", content=b"[" * 50_000, headers={"content-type": "application/json"}))
+    deep = run(
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=echo_app(100_000)), base_url="http://t").post(
+            "/echo", content=b"[" * 50_000, headers={"content-type": "application/json"}
+        )
+    )
     assert deep.status_code == 422
 
 
@@ -101,8 +106,17 @@ def test_service_errors_map_to_their_status_and_body():
         "missing": NotFoundError("no challenge 'c'"),
         "starting": NotReadyError("the API is starting: reading the current versions from Kafka"),
         "broker": BrokerError("the broker did not acknowledge the event (KafkaTimeoutError); retry"),
-        "field": InvalidInputError("must equal the id in the path (c)", errors=[
-            {"type": "value_error", "loc": ("body", "challenge_id"), "msg": "must equal the id in the path (c)", "input": "d"}]),
+        "field": InvalidInputError(
+            "must equal the id in the path (c)",
+            errors=[
+                {
+                    "type": "value_error",
+                    "loc": ("body", "challenge_id"),
+                    "msg": "must equal the id in the path (c)",
+                    "input": "d",
+                }
+            ],
+        ),
     }
     app = FastAPI()
     app.add_exception_handler(MatchmakerError, domain_error)
@@ -117,8 +131,16 @@ def test_service_errors_map_to_their_status_and_body():
         response = run(client.get(f"/{name}"))
         assert response.status_code == status, name
         if status == 422:
-            assert response.json() == {"detail": [{"type": "value_error", "loc": ["body", "challenge_id"],
-                                                   "msg": "must equal the id in the path (c)", "input": "d"}]}
+            assert response.json() == {
+                "detail": [
+                    {
+                        "type": "value_error",
+                        "loc": ["body", "challenge_id"],
+                        "msg": "must equal the id in the path (c)",
+                        "input": "d",
+                    }
+                ]
+            }
         else:
             assert response.json() == {"detail": str(raised[name])}
         assert response.headers.get("retry-after") == ("5" if status == 503 else None)

@@ -63,6 +63,12 @@ def test_abandoned_claim_is_taken_over(tmp_path):
 
 
 def test_fingerprint_covers_method_path_and_body():
-    prints = {fingerprint("PUT", "/a", b"x"), fingerprint("POST", "/a", b"x"), fingerprint("PUT", "/b", b"x"),
-              fingerprint("PUT", "/a", b"y"), fingerprint("PUT", "/ax", b""), fingerprint("PUT", "/a", b"x" * 2)}
+    prints = {
+        fingerprint("PUT", "/a", b"x"),
+        fingerprint("POST", "/a", b"x"),
+        fingerprint("PUT", "/b", b"x"),
+        fingerprint("PUT", "/a", b"y"),
+        fingerprint("PUT", "/ax", b""),
+        fingerprint("PUT", "/a", b"x" * 2),
+    }
     assert len(prints) == 6

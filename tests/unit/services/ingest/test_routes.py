@@ -63,8 +63,16 @@ def test_writes_without_a_valid_token_get_401_with_a_bearer_challenge(api):
 def test_put_publishes_answers_its_position_and_replays_a_repeated_idempotency_key(api):
     first = call(api, "PUT", "/v1/challenges/ch-1", api.espoo, json=CHALLENGE, headers={"Idempotency-Key": "k1"})
     assert first.status_code == 202 and first.headers["idempotent-replayed"] == "false"
-    assert first.json() == {"kind": "challenge", "key": "ch-1", "version": 1, "tombstone": False, "published": True,
-                            "topic": "challenges", "partition": 0, "offset": 0}
+    assert first.json() == {
+        "kind": "challenge",
+        "key": "ch-1",
+        "version": 1,
+        "tombstone": False,
+        "published": True,
+        "topic": "challenges",
+        "partition": 0,
+        "offset": 0,
+    }
     again = call(api, "PUT", "/v1/challenges/ch-1", api.espoo, json=CHALLENGE, headers={"Idempotency-Key": "k1"})
     assert (again.status_code, again.json(), again.headers["idempotent-replayed"]) == (202, first.json(), "true")
     assert len(api.ingest.producer.sent) == 1
@@ -87,8 +95,13 @@ def test_service_refusals_keep_their_statuses(api):
 def test_a_starting_service_answers_503_with_retry_after_and_healthz_says_starting(api):
     assert call(api, "GET", "/healthz").json() == {"status": "ok", "entities": 0}
     api.ingest.follower = SimpleNamespace(ready=threading.Event(), failed=None)
-    response = call(api, "PUT", "/v1/companies/co-1", api.company,
-                    json={"name": "Example Oy", "business_id": "2617416-4", "description": "Sensors."})
+    response = call(
+        api,
+        "PUT",
+        "/v1/companies/co-1",
+        api.company,
+        json={"name": "Example Oy", "business_id": "2617416-4", "description": "Sensors."},
+    )
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     health = call(api, "GET", "/healthz")
     assert health.status_code == 503 and health.json()["status"] == "starting"

@@ -34,7 +34,7 @@ def test_a_record_seen_again_is_not_reapplied():
     """The API applies its own write at once; the follower reads it (and older records) later."""
     view = VersionView()
     view.apply("challenge", "ch-1", challenge(1), 2, 5)
-    view.apply("challenge", "ch-1", None, 2, 6)          # our own DELETE, applied from the ack
+    view.apply("challenge", "ch-1", None, 2, 6)  # our own DELETE, applied from the ack
     view.apply("challenge", "ch-1", challenge(1), 2, 5)  # the follower catching up
     assert view.get("challenge", "ch-1").deleted
 

@@ -34,8 +34,12 @@ def cluster() -> Settings:
 
 def test_producers_wait_for_all_replicas_unless_told_otherwise(recorded):
     producer = clients.producer(cluster(), client_id="matchmaker-api", linger_ms=0)
-    assert producer.kwargs == {"bootstrap_servers": "k1:9092,k2:9092", "acks": "all", "client_id": "matchmaker-api",
-                               "linger_ms": 0}
+    assert producer.kwargs == {
+        "bootstrap_servers": "k1:9092,k2:9092",
+        "acks": "all",
+        "client_id": "matchmaker-api",
+        "linger_ms": 0,
+    }
     assert clients.producer(cluster(), client_id="x", acks=1).kwargs["acks"] == 1
 
 
@@ -49,8 +53,11 @@ def test_consumers_read_without_a_group_unless_they_join_one(recorded):
 
 def test_admin_clients_use_the_same_connection(recorded):
     admin = clients.admin(cluster(), client_id="matchmaker-admin", request_timeout_ms=5000)
-    assert admin.kwargs == {"bootstrap_servers": "k1:9092,k2:9092", "client_id": "matchmaker-admin",
-                            "request_timeout_ms": 5000}
+    assert admin.kwargs == {
+        "bootstrap_servers": "k1:9092,k2:9092",
+        "client_id": "matchmaker-admin",
+        "request_timeout_ms": 5000,
+    }
 
 
 def test_faust_apps_get_every_broker_of_the_list():
@@ -66,7 +73,12 @@ def test_publisher_from_settings_and_from_a_server_list_build_the_same_producer(
     assert (from_settings.challenges_topic, from_settings.companies_topic) == ("ns-challenges", "ns-companies")
     plain = Publisher("k1:9092,k2:9092", max_request_size=2048)
     assert (plain.challenges_topic, plain.companies_topic, plain.max_request_size) == ("challenges", "companies", 2048)
-    expected = {"bootstrap_servers": "k1:9092,k2:9092", "acks": "all", "client_id": "matchmaker-publisher",
-                "linger_ms": 5, "max_request_size": 1_048_576}
+    expected = {
+        "bootstrap_servers": "k1:9092,k2:9092",
+        "acks": "all",
+        "client_id": "matchmaker-publisher",
+        "linger_ms": 5,
+        "max_request_size": 1_048_576,
+    }
     assert from_settings._producer.kwargs == expected
     assert plain._producer.kwargs == {**expected, "max_request_size": 2048}

@@ -42,7 +42,12 @@ def test_key_must_equal_the_id():
 def test_dead_letter_keeps_non_utf8_value_as_base64():
     record = json.loads(codec.dead_letter("challenges", 2, 41, b"k", b"\xff\x00", codec.Rejected("r", "not-utf8")))
     assert record["value_encoding"] == "base64" and base64.b64decode(record["value"]) == b"\xff\x00"
-    assert (record["source_topic"], record["partition"], record["offset"], record["reason"]) == ("challenges", 2, 41, "r")
+    assert (record["source_topic"], record["partition"], record["offset"], record["reason"]) == (
+        "challenges",
+        2,
+        41,
+        "r",
+    )
     assert record["seen_at"]
 
 

@@ -87,7 +87,13 @@ def fake(monkeypatch, logs):
 def test_replay_reads_every_partition_from_the_beginning_and_stops_when_caught_up(fake):
     records = list(reader.replay(Settings(), "a", "b", client_id="test", fetch_max_wait_ms=100))
     assert sorted((r.topic, r.partition, r.offset) for r in records) == [
-        ("a", 0, 0), ("a", 0, 1), ("a", 0, 2), ("a", 1, 0), ("a", 1, 1), ("b", 0, 0)]
+        ("a", 0, 0),
+        ("a", 0, 1),
+        ("a", 0, 2),
+        ("a", 1, 0),
+        ("a", 1, 1),
+        ("b", 0, 0),
+    ]
     assert fake.closed
     assert fake.built == [{"client_id": "test", "fetch_max_wait_ms": 100}]
 
@@ -114,8 +120,9 @@ def test_follow_signals_caught_up_after_the_initial_records_were_handled_and_sto
         seen_when_caught_up.append(len(handled))
         logs[TopicPartition("a", 1)].append(record("a", 1, 2, b"late"))  # arrives after the start
 
-    for batch in reader.replay_batches(Settings(), ["a", "b"], client_id="t", follow=True, stop=stop,
-                                       on_caught_up=caught_up):
+    for batch in reader.replay_batches(
+        Settings(), ["a", "b"], client_id="t", follow=True, stop=stop, on_caught_up=caught_up
+    ):
         handled += [r.value for r in batch]
         if b"late" in handled:
             stop.set()

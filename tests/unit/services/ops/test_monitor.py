@@ -21,7 +21,10 @@ def report() -> Report:
         PartitionReport("challenges", 0, None, 3, None, None, "OK", False, None, 0.0),
     ]
     return Report(
-        at=time.time(), samples=5, window_size=5, interval=1.0,
+        at=time.time(),
+        samples=5,
+        window_size=5,
+        interval=1.0,
         groups=[
             GroupReport("matchmaker", "STOP", "Empty", 0, 30, 30, 12.5, 0.0, parts),
             GroupReport("matchmaker-notifier", "NOTFOUND", "Dead", 0, 0, 0, 0.0, None, []),
@@ -115,12 +118,20 @@ def test_alert_rules_are_valid_prometheus_rule_yaml():
         assert rule["expr"].strip() and rule["labels"]["severity"] and rule["annotations"]["summary"]
     not_ok = next(r for r in rules if r["alert"] == "MatchmakerConsumerGroupNotOK")
     assert "matchmaker_consumergroup_status" in not_ok["expr"] and not_ok["for"] == "5m"
-    assert "kafka_consumergroup_group_lag_seconds" in next(r for r in rules if r["alert"] == "MatchmakerConsumerLagSecondsHigh")["expr"]
+    assert (
+        "kafka_consumergroup_group_lag_seconds"
+        in next(r for r in rules if r["alert"] == "MatchmakerConsumerLagSecondsHigh")["expr"]
+    )
 
 
 def test_kubernetes_manifests_parse_and_probe_the_right_paths():
     yaml = pytest.importorskip("yaml")
-    docs = [d for f in sorted((PROJECT_ROOT / "deploy" / "k8s").glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d and "metadata" in d]
+    docs = [
+        d
+        for f in sorted((PROJECT_ROOT / "deploy" / "k8s").glob("*.yaml"))
+        for d in yaml.safe_load_all(f.read_text())
+        if d and "metadata" in d
+    ]
     kinds = {(d["kind"], d["metadata"]["name"]) for d in docs}
     assert ("Deployment", "matchmaker-worker") in kinds and ("Deployment", "matchmaker-monitor") in kinds
     assert ("Service", "matchmaker-monitor") in kinds and ("ConfigMap", "matchmaker-config") in kinds

@@ -130,7 +130,9 @@ def test_a_sharded_ranking_equals_a_single_process_ranking_ties_included():
     embedder, shards, top_k = HashEmbedder(), 3, 5
     challenge = make_challenge(title="Electric bus charging", description="Charging depots for electric buses.")
     # equal descriptions score equal: ties are ordered by company id, whichever shard holds them
-    companies = [make_company(f"co-{i:02d}", description="We build charging depots for electric buses.") for i in range(8)]
+    companies = [
+        make_company(f"co-{i:02d}", description="We build charging depots for electric buses.") for i in range(8)
+    ]
     companies += [make_company(f"co-x{i}", description=f"Electric buses and charging, team {i}.") for i in range(8)]
     vectors = dict(zip([c.company_id for c in companies], embedder.encode([company_text(c) for c in companies])))
     query = embedder.encode([challenge_text(challenge)])[0]
@@ -144,7 +146,9 @@ def test_a_sharded_ranking_equals_a_single_process_ranking_ties_included():
     assert len({shard_of(c.company_id, shards) for c in companies}) == shards
 
     expected = single.rank_companies(challenge, query, today=TODAY)
-    partials = [_partial(s, sharded[s].rank_companies(challenge, query, today=TODAY), shards=shards) for s in range(shards)]
+    partials = [
+        _partial(s, sharded[s].rank_companies(challenge, query, today=TODAY), shards=shards) for s in range(shards)
+    ]
     assert len({m.score for m in expected}) < len(expected)  # the top list has ties
     for order in permutations(partials):
         state, ranked = None, None

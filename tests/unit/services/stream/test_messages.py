@@ -26,8 +26,15 @@ from services.versioning import Closure
 ENTITY = {"company_id": "co-1", "version": 2, "name": "Oy", "description": "D"}
 VECTOR = codec.encode_vector(np.arange(4, dtype=np.float32))
 MATCH = Match("ch-1", "co-1", 3, 2, 0.75, {"semantic": 0.7}, ("shared tag: ai",))
-MATCH_DICT = {"challenge_id": "ch-1", "company_id": "co-1", "challenge_version": 3, "company_version": 2,
-              "score": 0.75, "components": {"semantic": 0.7}, "reasons": ["shared tag: ai"]}
+MATCH_DICT = {
+    "challenge_id": "ch-1",
+    "company_id": "co-1",
+    "challenge_version": 3,
+    "company_version": 2,
+    "score": 0.75,
+    "components": {"semantic": 0.7},
+    "reasons": ["shared tag: ai"],
+}
 
 
 def _bytes(data: dict) -> bytes:
@@ -56,8 +63,9 @@ def test_shard_input_bytes_are_todays_format():
 def test_shard_input_of_todays_format_decodes():
     message = ShardInput.from_json(_bytes({"kind": "challenge", "deleted": "ch-9", "source_timestamp": 5}))
     assert (message.kind, message.deleted, message.entity, message.source_timestamp) == ("challenge", "ch-9", None, 5)
-    message = ShardInput.from_json(_bytes({"kind": "company", "entity": ENTITY, "vector": VECTOR, "model": "m",
-                                           "source_timestamp": 5}))
+    message = ShardInput.from_json(
+        _bytes({"kind": "company", "entity": ENTITY, "vector": VECTOR, "model": "m", "source_timestamp": 5})
+    )
     assert message.entity == ENTITY and message.deleted is None
     assert np.array_equal(codec.decode_vector(message.vector), np.arange(4, dtype=np.float32))
 
@@ -69,8 +77,16 @@ def test_partial_round_trips():
 
 
 def test_partial_of_todays_format_decodes():
-    raw = _bytes({"challenge_id": "ch-1", "version": 3, "shard": 1, "shards": 4, "source_timestamp": None,
-                  "matches": [MATCH_DICT]})
+    raw = _bytes(
+        {
+            "challenge_id": "ch-1",
+            "version": 3,
+            "shard": 1,
+            "shards": 4,
+            "source_timestamp": None,
+            "matches": [MATCH_DICT],
+        }
+    )
     assert Partial.from_json(raw) == Partial("ch-1", 3, 1, 4, None, (MATCH,))
     assert Partial.from_json(raw).to_json() == raw
 
@@ -127,16 +143,35 @@ def test_delivery_entry_round_trips_in_every_state():
 def test_settling_drops_the_match_and_keeps_the_attempts():
     entry = DeliveryEntry("co-1", "ch-1", 3, 2, 0.75, 1, SEEN, PENDING, match={"match_id": "m-1"})
     settled = entry.settled(DELIVERED, "later", attempts=2)
-    assert settled.to_dict() == {"company_id": "co-1", "challenge_id": "ch-1", "challenge_version": 3,
-                                 "company_version": 2, "score": 0.75, "partition": 1, "seen_at": SEEN,
-                                 "state": "delivered", "settled_at": "later", "attempts": 2}
+    assert settled.to_dict() == {
+        "company_id": "co-1",
+        "challenge_id": "ch-1",
+        "challenge_version": 3,
+        "company_version": 2,
+        "score": 0.75,
+        "partition": 1,
+        "seen_at": SEEN,
+        "state": "delivered",
+        "settled_at": "later",
+        "attempts": 2,
+    }
     assert settled.settled("stale", "even later").attempts == 2
 
 
 def test_delivery_entry_of_todays_format_decodes():
-    stored = {"company_id": "co-1", "challenge_id": "ch-1", "challenge_version": 3, "company_version": 2,
-              "score": 0.75, "partition": 1, "seen_at": SEEN, "state": "pending", "match": {"match_id": "m-1"},
-              "digest_id": "digest-x", "digest_at": SEEN}
+    stored = {
+        "company_id": "co-1",
+        "challenge_id": "ch-1",
+        "challenge_version": 3,
+        "company_version": 2,
+        "score": 0.75,
+        "partition": 1,
+        "seen_at": SEEN,
+        "state": "pending",
+        "match": {"match_id": "m-1"},
+        "digest_id": "digest-x",
+        "digest_at": SEEN,
+    }
     entry = DeliveryEntry.from_dict(stored)
     assert entry.pending and entry.digest_id == "digest-x" and entry.match == {"match_id": "m-1"}
     assert entry.to_dict() == stored
@@ -160,9 +195,17 @@ def test_stale_table_state_reads_todays_format():
 
 # -- dead letters ---------------------------------------------------------------------------------
 def test_dead_letter_round_trips():
-    letter = DeadLetter(source_topic="companies", partition=1, offset=7, key="co-1", reason="r", category="not-json",
-                        seen_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc), value="{oops",
-                        value_encoding="utf-8")
+    letter = DeadLetter(
+        source_topic="companies",
+        partition=1,
+        offset=7,
+        key="co-1",
+        reason="r",
+        category="not-json",
+        seen_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        value="{oops",
+        value_encoding="utf-8",
+    )
     assert DeadLetter.model_validate_json(letter.model_dump_json()) == letter
 
 
@@ -171,15 +214,24 @@ def test_the_worker_writes_dead_letters_of_the_contract():
     letter = DeadLetter.model_validate_json(raw)
     assert (letter.source_topic, letter.partition, letter.offset, letter.key) == ("challenges", 2, 41, "k")
     assert (letter.value_encoding, letter.category) == ("base64", "not-utf8")
-    tombstone = DeadLetter.model_validate_json(codec.dead_letter("companies", 0, 1, None, None,
-                                                                 codec.Rejected("r", "tombstone-without-key")))
+    tombstone = DeadLetter.model_validate_json(
+        codec.dead_letter("companies", 0, 1, None, None, codec.Rejected("r", "tombstone-without-key"))
+    )
     assert tombstone.key is None and tombstone.value is None and tombstone.value_encoding == "null"
 
 
 def test_dead_letter_of_todays_format_decodes():
-    today = {"source_topic": "companies", "partition": 0, "offset": 3, "key": "co-1", "reason": "not JSON",
-             "category": "not-json", "seen_at": "2026-01-02T03:04:05.000006+00:00", "value": "{oops",
-             "value_encoding": "utf-8"}
+    today = {
+        "source_topic": "companies",
+        "partition": 0,
+        "offset": 3,
+        "key": "co-1",
+        "reason": "not JSON",
+        "category": "not-json",
+        "seen_at": "2026-01-02T03:04:05.000006+00:00",
+        "value": "{oops",
+        "value_encoding": "utf-8",
+    }
     letter = DeadLetter.model_validate_json(json.dumps(today, ensure_ascii=False))
     assert letter.seen_at == datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
     assert json.loads(letter.model_dump_json()).keys() == today.keys()
