@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import statistics
+from functools import partial
 import sys
 import time
 
@@ -59,9 +60,9 @@ def one_event_seconds(settings: Settings, companies, challenges, probes_co, prob
     embedder = load_embedder(settings.model)
     ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
     vectors = data.unit_vectors(len(companies) + len(challenges), embedder.dimension, seed=11)
-    for c, v in zip(companies, vectors):
+    for c, v in zip(companies, vectors, strict=False):  # vectors holds the challenges too, after the companies
         ranker.upsert_company(c, v)
-    for c, v in zip(challenges, vectors[len(companies) :]):
+    for c, v in zip(challenges, vectors[len(companies) :], strict=True):
         ranker.upsert_challenge(c, v)
     times = []
     for entity in probes_co + probes_ch:
@@ -181,11 +182,11 @@ def _time_ranking(ranker: Ranker, dimension: int) -> dict:
     qvecs = data.unit_vectors(3, dimension, seed=34)
     bare = _median_time(lambda: ranker._companies.vectors.vectors @ qvecs[0], 7)
     first = []
-    for c, v in zip(challenges, qvecs):  # the first query of each: cold caches
+    for c, v in zip(challenges, qvecs, strict=True):  # the first query of each: cold caches
         started = time.perf_counter()
         ranker.rank_companies(c, v)
         first.append(time.perf_counter() - started)
-    runs = [_median_time(lambda: ranker.rank_companies(c, v), 3) for c, v in zip(challenges, qvecs)]
+    runs = [_median_time(partial(ranker.rank_companies, c, v), 3) for c, v in zip(challenges, qvecs, strict=True)]
     return {"first_s": first, "rank_companies_s": runs, "median_s": statistics.median(runs), "bare_product_s": bare}
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import Iterable
 
 from schemas import Challenge, CompanyProfile
 from services.kafka.local import LocalBroker

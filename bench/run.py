@@ -178,7 +178,10 @@ def scale_out(base: Settings, n_companies: int, n_challenges: int) -> dict:
         ]
         started = time.monotonic()
         try:
-            alive = lambda: all(p.alive for p in procs)  # noqa: E731
+
+            def alive(procs: list = procs) -> bool:
+                return all(p.alive for p in procs)
+
             publish(settings, companies)
             wait_until_drained(settings, timeout=900, alive=alive, settle=2.0)
             publish(settings, challenges)

@@ -10,8 +10,9 @@ read at their import, so the process entry points set them (`services.model_env.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 

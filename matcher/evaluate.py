@@ -31,9 +31,9 @@ so they are left out of the averages (and listed in the report) rather than coun
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable, Mapping, Sequence
 
 import numpy as np
 

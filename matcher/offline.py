@@ -23,10 +23,10 @@ def build_ranker(
     """A ranker holding every entity, and the vector of each (keyed by id)."""
     ranker = Ranker(embedder.dimension, top_k=top_k, min_score=min_score)
     vectors: dict[str, object] = {}
-    for challenge, vector in zip(challenges, embedder.encode([challenge_text(c) for c in challenges])):
+    for challenge, vector in zip(challenges, embedder.encode([challenge_text(c) for c in challenges]), strict=True):
         ranker.upsert_challenge(challenge, vector)
         vectors[challenge.challenge_id] = vector
-    for company, vector in zip(companies, embedder.encode([company_text(c) for c in companies])):
+    for company, vector in zip(companies, embedder.encode([company_text(c) for c in companies]), strict=True):
         ranker.upsert_company(company, vector)
         vectors[company.company_id] = vector
     return ranker, vectors

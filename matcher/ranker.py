@@ -8,9 +8,10 @@ offline figures are the figures of the stream.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timezone
-from typing import Iterable, Sequence, get_args
+from datetime import UTC, date, datetime
+from typing import get_args
 
 import numpy as np
 
@@ -41,7 +42,7 @@ class Match:
 
 
 def today_utc() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 class _Side:

@@ -29,8 +29,8 @@ so the weights are a reasoned choice more than a fitted optimum. The score is th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import numpy as np
 
@@ -110,7 +110,9 @@ def raw_signals(
     n = len(left)
 
     def each(name: str) -> np.ndarray:
-        return np.fromiter((sparse_dot(a.signal(name), b.signal(name)) for a, b in zip(left, right)), np.float64, n)
+        return np.fromiter(
+            (sparse_dot(a.signal(name), b.signal(name)) for a, b in zip(left, right, strict=True)), np.float64, n
+        )
 
     return {"dense": np.asarray(dense, dtype=np.float64), **{name: each(name) for name in SPARSE_SIGNALS}}
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -152,7 +152,7 @@ class MatchResult(_Event):
     produced_at: datetime
 
     @classmethod
-    def create(cls, **fields: Any) -> "MatchResult":
+    def create(cls, **fields: Any) -> MatchResult:
         """Build a result, deriving match_id and stamping produced_at (UTC)."""
         fields.setdefault(
             "match_id",
@@ -163,5 +163,5 @@ class MatchResult(_Event):
                 int(fields["company_version"]),
             ),
         )
-        fields.setdefault("produced_at", datetime.now(timezone.utc))
+        fields.setdefault("produced_at", datetime.now(UTC))
         return cls(**fields)

@@ -9,7 +9,7 @@ SHA-256 of the token travels and is stored; the token itself is shown once, by t
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
@@ -32,7 +32,7 @@ WebhookUrl = Annotated[str, Field(min_length=8, max_length=2048), AfterValidator
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Subscription(_Event):

@@ -15,7 +15,7 @@ _FORMAT = re.compile(r"^(\d{7})-(\d)$")
 
 def check_digit(first_seven: str) -> int | None:
     """The check digit for seven digits, or None when no valid ID has these digits."""
-    remainder = sum(int(d) * w for d, w in zip(first_seven, _WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(first_seven, _WEIGHTS, strict=True)) % 11
     if remainder == 0:
         return 0
     if remainder == 1:

@@ -70,7 +70,7 @@ def load_pairs(path: str | Path) -> set[tuple[str, str]]:
         }
 
 
-def load_labelled_set(directory: str | Path) -> "LabelledSet":
+def load_labelled_set(directory: str | Path) -> LabelledSet:
     """The labelled set in `directory`, ready for `matcher.evaluate.evaluate`."""
     from matcher.evaluate import LabelledSet
 

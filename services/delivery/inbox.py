@@ -60,7 +60,7 @@ class InboxView:
         self.error: BaseException | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "InboxView":
+    def start(self) -> InboxView:
         self._thread.start()
         return self
 

@@ -35,7 +35,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -448,7 +448,7 @@ class Notifier:
 
 def _now() -> datetime:
     """The notifier's one clock read for decisions: the ledger is handed this."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def notifier_partitions(settings: Settings) -> int:

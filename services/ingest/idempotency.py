@@ -17,10 +17,11 @@ import hashlib
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Literal
+from typing import Literal
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS idempotency (

@@ -19,11 +19,11 @@ import os
 import re
 import secrets
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 from schemas import City
 from schemas.events import is_identifier
@@ -73,7 +73,7 @@ class TokenRecord:
         }
 
     @classmethod
-    def from_json(cls, token_id: str, data: dict) -> "TokenRecord":
+    def from_json(cls, token_id: str, data: dict) -> TokenRecord:
         return cls(
             token_id,
             data["sha256"],
@@ -179,7 +179,7 @@ class TokenStore:
                 city,
                 company_id,
                 label,
-                datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                datetime.now(UTC).isoformat(timespec="seconds"),
                 None,
             )
             data["tokens"][token_id] = record.to_json()
@@ -192,5 +192,5 @@ class TokenStore:
                 return False
             record.setdefault("revoked_at", None)
             if record["revoked_at"] is None:
-                record["revoked_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+                record["revoked_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             return True

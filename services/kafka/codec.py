@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Literal, Union
+from datetime import UTC, datetime
+from typing import Literal
 
 import numpy as np
 from pydantic import ValidationError
@@ -34,7 +34,7 @@ class Rejected:
     category: str
 
 
-Decoded = Union[Challenge, CompanyProfile, Tombstone, Rejected]
+Decoded = Challenge | CompanyProfile | Tombstone | Rejected
 
 
 def decode(kind: Kind, key: bytes | None, value: bytes | None) -> Decoded:
@@ -93,7 +93,7 @@ def dead_letter(
         key=_as_text(key)[0],
         reason=rejected.reason,
         category=rejected.category,
-        seen_at=datetime.now(timezone.utc),
+        seen_at=datetime.now(UTC),
         value=value_text,
         value_encoding=value_encoding,
     )

@@ -91,7 +91,7 @@ class Publisher:
         self.flush()
         self._producer.close()
 
-    def __enter__(self) -> "Publisher":
+    def __enter__(self) -> Publisher:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -31,8 +31,9 @@ from __future__ import annotations
 import enum
 import math
 from collections import deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from itertools import pairwise
 
 
 class Status(str, enum.Enum):
@@ -104,7 +105,7 @@ def evaluate_partition(
     last = window[-1]
     if last.lag == 0 or any(s.lag == 0 for s in window):
         return Status.OK
-    if any(b.committed < a.committed for a, b in zip(window, window[1:])):  # type: ignore[operator]
+    if any(b.committed < a.committed for a, b in pairwise(window)):  # type: ignore[operator]
         return Status.REWIND
     now = last.at if now is None else now
     span = window[-1].at - window[0].at if window_seconds is None else window_seconds
@@ -116,7 +117,7 @@ def evaluate_partition(
             return Status.STOP
         return Status.STALL
     lags = [s.lag for s in window]
-    if all(b >= a for a, b in zip(lags, lags[1:])) and lags[-1] > lags[0]:  # type: ignore[operator]
+    if all(b >= a for a, b in pairwise(lags)) and lags[-1] > lags[0]:  # type: ignore[operator]
         return Status.WARN
     return Status.OK
 

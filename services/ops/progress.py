@@ -7,8 +7,8 @@ was published, including its internal stages (shard input, partial rankings).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from kafka import KafkaAdminClient, TopicPartition
 from kafka.admin import OffsetSpec

@@ -95,7 +95,7 @@ class EmbedStage:
             texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
             vectors = await self.encoder.encode(texts, stage="input")
             model = self.encoder.model.name
-            for (event, entity), vector in zip(accepted, vectors):
+            for (event, entity), vector in zip(accepted, vectors, strict=True):
                 kind = "challenge" if isinstance(entity, Challenge) else "company"
                 payload = ShardInput(
                     kind, entity.model_dump(mode="json"), codec.encode_vector(vector), model, event.message.timestamp

@@ -120,7 +120,7 @@ class ShardStage:
                 for t, _, r in chunk
             ]
             vectors = await self.encoder.encode(texts, stage="re-embed")
-            for (table, key, record), vector in zip(chunk, vectors):
+            for (table, key, record), vector in zip(chunk, vectors, strict=True):
                 table[key] = replace(record, vector=codec.encode_vector(vector), model=name).to_dict()
                 self._index(ranker, table, record, vector)
             log.warning("shard %s: re-embedded %s/%s", shard, min(start + batch, total), total)

@@ -132,7 +132,7 @@ def run_worker(settings: Settings) -> None:
     ensure_topics(settings)
     create_missing(settings, worker_topic_specs(settings))
     worker = MatchWorker(settings)
-    worker.embedder  # load the model before joining the group: loading blocks for seconds
+    _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
     # torch, transformers and Faust leave ~500k long-lived objects; every full collection walked them
     # all (~0.25 s with the event loop stopped: the p99 latency). Frozen, the collector skips them.
     gc.collect()

@@ -16,7 +16,7 @@ def business_id() -> str:
     """A fresh Y-tunnus with a valid check digit."""
     while True:
         body = f"{next(_serial):07d}"
-        remainder = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2))) % 11
+        remainder = sum(int(d) * w for d, w in zip(body, (7, 9, 10, 5, 8, 4, 2), strict=True)) % 11
         if remainder != 1:
             return f"{body}-{0 if remainder == 0 else 11 - remainder}"
 

@@ -101,7 +101,7 @@ def kafka_tool_describe(settings: Settings, group: str) -> dict[tuple[str, int],
             continue
         if header is None or len(fields) < 6 or fields[0] != group:
             continue
-        row = dict(zip(header, fields))
+        row = dict(zip(header, fields, strict=False))  # the tool's last column may hold spaces
         number = lambda text: None if text == "-" else int(text)  # noqa: E731
         rows[(row["TOPIC"], int(row["PARTITION"]))] = {
             "committed": number(row["CURRENT-OFFSET"]),
@@ -142,7 +142,7 @@ class Traffic:
             threading.Thread(target=self._consume, daemon=True),
         ]
 
-    def start(self) -> "Traffic":
+    def start(self) -> Traffic:
         for thread in self.threads:
             thread.start()
         return self

@@ -70,7 +70,7 @@ CHALLENGES = {
 @pytest.fixture(scope="module")
 def ranker(embedder):
     ranker = Ranker(embedder.dimension, top_k=4)
-    for company, vector in zip(COMPANIES_EN, embedder.encode([company_text(c) for c in COMPANIES_EN])):
+    for company, vector in zip(COMPANIES_EN, embedder.encode([company_text(c) for c in COMPANIES_EN]), strict=True):
         ranker.upsert_company(company, vector)
     return ranker
 
@@ -100,7 +100,7 @@ def test_english_challenge_finds_the_finnish_company(embedder):
         *COMPANIES_EN[:2],
     ]
     ranker = Ranker(embedder.dimension, top_k=4)
-    for company, vector in zip(companies, embedder.encode([company_text(c) for c in companies])):
+    for company, vector in zip(companies, embedder.encode([company_text(c) for c in companies]), strict=True):
         ranker.upsert_company(company, vector)
     challenge = make_challenge(
         title="Smart charging of electric cars in city housing",

@@ -172,11 +172,15 @@ def test_live_page_in_a_real_browser(monitor, published, browser):
     traffic = Traffic(published, topic, page_group, burst=6, every=0.5, batch=4, pause=0.1, partitions=2).start()
     try:
         browser.get(base + "/?refresh_ms=1000")
-        card = lambda group: browser.find_element(By.CSS_SELECTOR, f'section.group[data-group="{group}"]')  # noqa: E731
-        badge = lambda group: card(group).find_element(By.CSS_SELECTOR, '[data-role="status"]').text  # noqa: E731
-        points = lambda group: int(
-            card(group).find_element(By.CSS_SELECTOR, '[data-role="chart"]').get_attribute("data-points")
-        )  # noqa: E731
+
+        def card(group: str):
+            return browser.find_element(By.CSS_SELECTOR, f'section.group[data-group="{group}"]')
+
+        def badge(group: str) -> str:
+            return card(group).find_element(By.CSS_SELECTOR, '[data-role="status"]').text
+
+        def points(group: str) -> int:
+            return int(card(group).find_element(By.CSS_SELECTOR, '[data-role="chart"]').get_attribute("data-points"))
 
         wait_until(
             lambda: browser.find_element(By.TAG_NAME, "body").get_attribute("data-loaded") == "1",

@@ -118,7 +118,7 @@ def flooded(namespace, worker):
 
 def test_every_bad_message_is_a_dead_letter_with_its_reason(flooded):
     letters = {letter["key"]: letter for letter in dead_letters(flooded)}
-    for kind, key, value, category, words in BAD:
+    for kind, key, _value, category, words in BAD:
         letter = letters[key.decode()]
         assert letter["category"] == category, (key, letter)
         assert words in letter["reason"], (key, letter["reason"])

@@ -62,7 +62,7 @@ def test_worker_ranking_equals_offline_rank(published):
         expected = offline[challenge.challenge_id]
         got = streamed.get(challenge.challenge_id, [])
         assert len(got) == len(expected), challenge.challenge_id
-        for want, have in zip(expected, got):
+        for want, have in zip(expected, got, strict=True):
             assert have.score == pytest.approx(want.score, abs=1e-4)
             if have.company_id != want.company_id:  # only a near-tie may swap places
                 assert abs(have.score - want.score) < 1e-4

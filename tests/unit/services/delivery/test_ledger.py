@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -23,7 +23,7 @@ from services.delivery.messages import (
 )
 from services.versioning import Closure
 
-NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=30)
 SECRET = "0123456789abcdef-secret"
 POLICY = RetryPolicy(attempts=3, base_delay=1.0, max_delay=300.0)
@@ -291,7 +291,7 @@ def test_sweep_restarts_pending_instant_matches_and_formed_digests_on_owned_part
 
 def test_digest_due_times_follow_period_and_offset():
     daily = DigestSchedule(period=86400.0, offset=0.0)
-    midnight = datetime(2026, 1, 3, tzinfo=timezone.utc).timestamp()
+    midnight = datetime(2026, 1, 3, tzinfo=UTC).timestamp()
     assert daily.next_due(NOW.timestamp()) == midnight
     assert daily.next_due(midnight) == midnight + 86400.0  # at a boundary: the next one
     assert DigestSchedule(period=60.0, offset=10.0).next_due(125.5) == 130.0

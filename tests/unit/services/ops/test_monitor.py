@@ -139,7 +139,10 @@ def test_kubernetes_manifests_parse_and_probe_the_right_paths():
         if doc["kind"] != "Deployment":
             continue
         container = doc["spec"]["template"]["spec"]["containers"][0]
-        probe = lambda kind: container[kind].get("httpGet", {}).get("path") or container[kind]["exec"]["command"][-1]  # noqa: E731
+
+        def probe(kind: str, container: dict = container) -> str:
+            return container[kind].get("httpGet", {}).get("path") or container[kind]["exec"]["command"][-1]
+
         assert probe("livenessProbe").endswith("/healthz")
         assert probe("readinessProbe").endswith("/readyz")
         assert doc["spec"]["template"]["metadata"]["annotations"]["prometheus.io/scrape"] == "true"

@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import date
 from itertools import permutations
 
-from tests.support.factories import HashEmbedder, make_challenge, make_company
-
 from matcher import Match, Ranker, challenge_text, company_text
 from services.stream.decisions import merge_step, skip_reason
 from services.stream.messages import EntityRecord, MergeState, Partial
 from services.stream.routing import shard_of, shards_for
+from tests.support.factories import HashEmbedder, make_challenge, make_company
 
 TODAY = date(2027, 1, 1)
 
@@ -134,7 +133,9 @@ def test_a_sharded_ranking_equals_a_single_process_ranking_ties_included():
         make_company(f"co-{i:02d}", description="We build charging depots for electric buses.") for i in range(8)
     ]
     companies += [make_company(f"co-x{i}", description=f"Electric buses and charging, team {i}.") for i in range(8)]
-    vectors = dict(zip([c.company_id for c in companies], embedder.encode([company_text(c) for c in companies])))
+    vectors = dict(
+        zip([c.company_id for c in companies], embedder.encode([company_text(c) for c in companies]), strict=True)
+    )
     query = embedder.encode([challenge_text(challenge)])[0]
 
     single = Ranker(embedder.dimension, top_k=top_k)

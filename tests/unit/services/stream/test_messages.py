@@ -7,7 +7,7 @@ types existed (kept in changelogs and internal topics) still decode.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -202,7 +202,7 @@ def test_dead_letter_round_trips():
         key="co-1",
         reason="r",
         category="not-json",
-        seen_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc),
+        seen_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),
         value="{oops",
         value_encoding="utf-8",
     )
@@ -233,7 +233,7 @@ def test_dead_letter_of_todays_format_decodes():
         "value_encoding": "utf-8",
     }
     letter = DeadLetter.model_validate_json(json.dumps(today, ensure_ascii=False))
-    assert letter.seen_at == datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=timezone.utc)
+    assert letter.seen_at == datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
     assert json.loads(letter.model_dump_json()).keys() == today.keys()
 
 
