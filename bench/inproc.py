@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 import statistics
-from functools import partial
 import sys
 import time
+from functools import partial
 
 import numpy as np
 
