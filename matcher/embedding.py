@@ -39,7 +39,10 @@ class SentenceTransformerEmbedder:
         self.batch_size = batch_size
         # offline by argument, not by writing os.environ: a library must not change its host process's environment
         self._model = SentenceTransformer(_resolve_model_path(model), device=device, local_files_only=True)
-        self.dimension = int(self._model.get_embedding_dimension())
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:
+            raise ValueError(f"model {model!r} does not declare its embedding dimension")
+        self.dimension = int(dimension)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:

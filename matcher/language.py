@@ -62,7 +62,7 @@ def detect_language(text: str) -> str:
     words = tokens(text)
     if not words:
         return "en"
-    scores = {lang: sum(1 for w in words if w in stop) for lang, stop in STOPWORDS.items()}
+    scores: dict[str, float] = {lang: sum(1 for w in words if w in stop) for lang, stop in STOPWORDS.items()}
     lowered = text.lower()
     # markers only break near ties and help on short texts; function words decide long ones
     scores["fi"] += 0.25 * len(_MARKERS["fi"].findall(lowered))

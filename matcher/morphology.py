@@ -37,7 +37,7 @@ class Analysis:
 
 def _voikko_error() -> type[Exception]:
     try:
-        from libvoikko import VoikkoException  # type: ignore[import-untyped]
+        from libvoikko import VoikkoException
     except ImportError:
         return OSError
     return VoikkoException
@@ -47,7 +47,7 @@ def _voikko_error() -> type[Exception]:
 def voikko():
     """The Finnish Voikko analyser, or None (logged once) when the library or its dictionary is missing."""
     try:
-        import libvoikko  # type: ignore[import-untyped]
+        import libvoikko
 
         return libvoikko.Voikko("fi")
     except (ImportError, OSError, _voikko_error()) as exc:  # no binding, no libvoikko.so, no dictionary
@@ -61,7 +61,7 @@ def voikko():
 
 @lru_cache(maxsize=4)
 def _snowball(language: str):
-    import snowballstemmer  # type: ignore[import-untyped]
+    import snowballstemmer
 
     return snowballstemmer.stemmer(language)
 

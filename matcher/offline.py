@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
+
 from matcher.embedding import Embedder
 from matcher.ranker import Match, Ranker
 from matcher.text import challenge_text, company_text
@@ -19,10 +21,10 @@ def build_ranker(
     embedder: Embedder,
     top_k: int = 10,
     min_score: float = 0.0,
-) -> tuple[Ranker, dict[str, object]]:
+) -> tuple[Ranker, dict[str, np.ndarray]]:
     """A ranker holding every entity, and the vector of each (keyed by id)."""
     ranker = Ranker(embedder.dimension, top_k=top_k, min_score=min_score)
-    vectors: dict[str, object] = {}
+    vectors: dict[str, np.ndarray] = {}
     for challenge, vector in zip(challenges, embedder.encode([challenge_text(c) for c in challenges]), strict=True):
         ranker.upsert_challenge(challenge, vector)
         vectors[challenge.challenge_id] = vector

@@ -78,6 +78,7 @@ class _Side:
     def upsert(self, item_id: str, vector: np.ndarray, features: Features, **columns) -> None:
         self.vectors.upsert(item_id, vector)
         row = self.vectors.row_of(item_id)
+        assert row is not None  # just upserted
         for name, rows in self.signals.items():
             rows.set(row, features.signal(name))
         self.columns.set(row, language=language_code(features.language), **columns)
@@ -249,10 +250,10 @@ class Ranker:
             kth = np.partition(scores[keep], keep.size - self.top_k)[keep.size - self.top_k]
             keep = keep[scores[keep] >= kth]
         ids = side.vectors.ids
-        keep = sorted(keep.tolist(), key=lambda i: (-scores[i], ids[int(rows[i])]))[: self.top_k]
+        best = sorted(keep.tolist(), key=lambda i: (-scores[i], ids[int(rows[i])]))[: self.top_k]
         raw["fused"] = fused
         matches = []
-        for i in keep:
+        for i in best:
             components = {name: round(float(values[i]), SCORE_DECIMALS) for name, values in raw.items()}
             matches.append(match(int(rows[i]), float(scores[i]), components))
         return [replace(m, rank=rank) for rank, m in enumerate(matches, start=1)]

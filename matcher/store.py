@@ -121,7 +121,7 @@ class Columns:
     """Fixed-width per-row attributes (version, city mask, ...) as growable numpy arrays, rows as above."""
 
     def __init__(self, dtypes: dict[str, type], capacity: int = 1024) -> None:
-        self._arrays = {name: np.zeros(capacity, dtype=dtype) for name, dtype in dtypes.items()}
+        self._arrays: dict[str, np.ndarray] = {name: np.zeros(capacity, dtype=dtype) for name, dtype in dtypes.items()}
         self._rows = 0
 
     def __getitem__(self, name: str) -> np.ndarray:

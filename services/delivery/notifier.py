@@ -49,7 +49,7 @@ from services.delivery.messages import ChallengeStatus, DeliveryEntry
 from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
-from services.kafka.faust_app import make_app, run_faust_worker
+from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
 from services.settings import Settings
 from services.versioning import Closure
 
@@ -104,18 +104,17 @@ class Notifier:
     # -- topology -----------------------------------------------------------------------------
     def _declare(self) -> None:
         s, app = self.settings, self.app
-        raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.matches = app.topic(s.topic_matches, **raw)
-        self.subscriptions_topic = app.topic(s.delivery.topic_subscriptions, **raw)
-        self.companies_topic = app.topic(s.topic_companies, **raw)
-        self.challenges_topic = app.topic(s.topic_challenges, **raw)
-        self.control = app.topic(s.notifier_control_topic, partitions=self.partitions, internal=True, **raw)
-        self.dead_letters = app.topic(s.delivery.topic_notification_dead_letters, **raw)
-        schema = faust.Schema(key_serializer="json", value_serializer="json")
-        table = {"default": None, "partitions": self.partitions, "schema": schema}
-        self.subscriptions = app.Table("subscriptions", **table)  # company_id → Subscription (json)
-        self.deliveries = app.Table("deliveries", **table)  # match_id → DeliveryEntry (as a dict)
-        self.stale = app.Table("stale", **table)  # "company/<id>" | "challenge/<partition>/<id>" → Closure (as a dict)
+        self.matches = raw_topic(app, s.topic_matches)
+        self.subscriptions_topic = raw_topic(app, s.delivery.topic_subscriptions)
+        self.companies_topic = raw_topic(app, s.topic_companies)
+        self.challenges_topic = raw_topic(app, s.topic_challenges)
+        self.control = raw_topic(app, s.notifier_control_topic, partitions=self.partitions, internal=True)
+        self.dead_letters = raw_topic(app, s.delivery.topic_notification_dead_letters)
+        self.subscriptions = json_table(app, "subscriptions", self.partitions)  # company_id → Subscription (json)
+        self.deliveries = json_table(app, "deliveries", self.partitions)  # match_id → DeliveryEntry (as a dict)
+        self.stale = json_table(
+            app, "stale", self.partitions
+        )  # "company/<id>" | "challenge/<partition>/<id>" → Closure (as a dict)
         app.agent(self.matches, name="notify-matches")(self._matches_agent)
         app.agent(self.subscriptions_topic, name="notify-subscriptions")(self._subscriptions_agent)
         app.agent(self.companies_topic, name="notify-companies")(self._companies_agent)
@@ -123,9 +122,9 @@ class Notifier:
         app.agent(self.control, name="notify-control")(self._control_agent)
         app.task(self._sweeper)
         app.task(self._digest_clock)
-        app.on_partitions_revoked.connect(self._on_revoked)
-        app.on_rebalance_complete.connect(self._on_rebalance_complete)
-        app.on_before_shutdown.connect(self._on_shutdown)
+        app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]  # Faust's signal type
+        app.on_rebalance_complete.connect(self._on_rebalance_complete)  # type: ignore[arg-type]
+        app.on_before_shutdown.connect(self._on_shutdown)  # type: ignore[arg-type]
         registry = self.metrics.registry
 
         async def metrics_page(view, request):  # Faust web: GET /metrics (Prometheus text format)

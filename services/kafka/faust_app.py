@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 import faust
+from faust.types import TableT
 from mode.utils.logging import redirect_stdouts
 
 from services.kafka import clients
@@ -20,6 +21,17 @@ STREAM_RECOVERY_DELAY = 3.0
 # partition counts changed. With Kafka's default (300 s) a fresh clone's test run saw a replaying
 # notifier hold no source partition at all for over 2 minutes; 10 s bounds that stall.
 CONSUMER_METADATA_MAX_AGE_MS = 10_000
+
+
+def raw_topic(app: faust.App, *names: str, partitions: int | None = None, internal: bool = False) -> faust.TopicT:
+    """A topic whose keys and values stay bytes: the project decodes them itself (codec, typed messages)."""
+    return app.topic(*names, partitions=partitions, internal=internal, key_serializer="raw", value_serializer="raw")
+
+
+def json_table(app: faust.App, name: str, partitions: int) -> TableT:
+    """A changelog-backed table of JSON keys and values, no default (a missing key reads as None)."""
+    schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
+    return app.Table(name, default=None, partitions=partitions, schema=schema)
 
 
 def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:

@@ -253,7 +253,7 @@ class MonitorState:
             "status_codes": dict(STATUS_CODES),
             "groups": groups,
             "history": charts,
-            "produce_rate": {t: round(sum(v.values()), 3) for t, v in sorted(topics.items())},  # type: ignore[attr-defined]
+            "produce_rate": {t: round(sum(v.values()), 3) for t, v in sorted(topics.items())},
             "dead_letters": {
                 "topic": self.dead_letters.topic,
                 "count": self.dead_letters.count,
@@ -364,7 +364,7 @@ class LagCollector:
                         continue
                     labels = [g.group, p.topic, str(p.partition)]
                     lag.add_metric(labels, p.lag)
-                    offset.add_metric(labels, p.committed)  # type: ignore[arg-type]
+                    offset.add_metric(labels, p.committed)
                     if p.lag_seconds is not None:
                         lag_s.add_metric(labels, p.lag_seconds)
                     part_status.add_metric(labels, Status(p.status).severity)

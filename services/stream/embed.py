@@ -66,7 +66,8 @@ class EmbedStage:
 
     async def run(self, stream: faust.StreamT) -> None:
         s = self.settings
-        async for events in stream.take_events(s.embed_batch_size, within=s.embed_batch_window):
+        batches = stream.take_events(s.embed_batch_size, within=s.embed_batch_window)  # type: ignore[attr-defined]
+        async for events in batches:  # (faust-streaming's StreamT does not declare take_events)
             await self.batch(events)
 
     async def batch(self, events: Iterable[faust.EventT]) -> None:

@@ -91,7 +91,7 @@ class ShardStage:
                     continue
                 if record.model != model.name:
                     stale.append((table, key, record))
-                else:
+                elif record.vector is not None:  # an indexed record always carries its vector
                     self._index(ranker, table, record, codec.decode_vector(record.vector))
         if stale:
             await self._reembed(ranker, shard, stale)
@@ -130,7 +130,7 @@ class ShardStage:
 
         `text` is called only then: preparing the text finds glossary concepts, which is not free.
         """
-        if payload.model == self.encoder.model.name:
+        if payload.model == self.encoder.model.name and payload.vector is not None:
             return codec.decode_vector(payload.vector)
         return (await self.encoder.encode([text()], stage="re-embed"))[0]
 

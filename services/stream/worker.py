@@ -30,7 +30,7 @@ from typing import Any
 
 import faust
 
-from services.kafka.faust_app import make_app, run_faust_worker
+from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.embed import EmbedStage, Encoder
@@ -64,18 +64,15 @@ class MatchWorker:
     # -- topology -----------------------------------------------------------------------------
     def _declare(self) -> None:
         s, app = self.settings, self.app
-        raw = {"key_serializer": "raw", "value_serializer": "raw"}
-        self.sources = app.topic(s.topic_challenges, s.topic_companies, **raw)
-        self.shard_input = app.topic(s.shard_input_topic, partitions=s.shards, internal=True, **raw)
-        self.partials = app.topic(s.partials_topic, partitions=s.shards, internal=True, **raw)
-        self.matches = app.topic(s.topic_matches, **raw)
-        self.dead_letters = app.topic(s.topic_dead_letters, **raw)
-        schema = faust.Schema(key_serializer="json", value_serializer="json")
-        table = {"default": None, "partitions": s.shards, "schema": schema}
+        self.sources = raw_topic(app, s.topic_challenges, s.topic_companies)
+        self.shard_input = raw_topic(app, s.shard_input_topic, partitions=s.shards, internal=True)
+        self.partials = raw_topic(app, s.partials_topic, partitions=s.shards, internal=True)
+        self.matches = raw_topic(app, s.topic_matches)
+        self.dead_letters = raw_topic(app, s.topic_dead_letters)
         # values are the dicts of services.stream.messages (EntityRecord, MergeState), converted at access
-        self.companies = app.Table("companies", **table)
-        self.challenges = app.Table("challenges", **table)  # key "<shard>/<challenge_id>"
-        self.merges = app.Table("merges", **table)
+        self.companies = json_table(app, "companies", s.shards)
+        self.challenges = json_table(app, "challenges", s.shards)  # key "<shard>/<challenge_id>"
+        self.merges = json_table(app, "merges", s.shards)
         output = MatchOutput(self.matches, self.encoder)
         self.embed = EmbedStage(s, self.encoder, self.shard_input, self.dead_letters)
         self.shard = ShardStage(s, self.encoder, output, self.partials, self.companies, self.challenges)
@@ -83,11 +80,11 @@ class MatchWorker:
         app.agent(self.sources, name="embed")(self.embed.run)
         app.agent(self.shard_input, name="shard")(self.shard.run)
         app.agent(self.partials, name="merge")(self.merge.run)
-        app.on_partitions_revoked.connect(self._on_revoked)
+        app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]  # Faust's signal type
         app.task(self._announce)
-        app.page("/healthz")(self._healthz)
-        app.page("/readyz")(self._readyz)
-        app.page("/metrics")(self._metrics)
+        app.page("/healthz")(self._healthz)  # type: ignore[arg-type]  # Faust accepts a coroutine function of the request
+        app.page("/readyz")(self._readyz)  # type: ignore[arg-type]
+        app.page("/metrics")(self._metrics)  # type: ignore[arg-type]
 
     async def _announce(self) -> None:
         """Ask every shard to (re)build its index now rather than at its next event.

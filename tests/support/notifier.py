@@ -123,13 +123,15 @@ class Events:
         ).get(timeout=30)
 
     def challenge(self, challenge_id: str, version: int = 1, status: str = "open") -> None:
-        challenge = Challenge(
-            challenge_id=challenge_id,
-            version=version,
-            city="Espoo",
-            title=f"Challenge {challenge_id}",
-            description="A test challenge.",
-            status=status,
+        challenge = Challenge.model_validate(
+            {
+                "challenge_id": challenge_id,
+                "version": version,
+                "city": "Espoo",
+                "title": f"Challenge {challenge_id}",
+                "description": "A test challenge.",
+                "status": status,
+            }
         )
         self.producer.send(
             self.settings.topic_challenges, key=challenge_id.encode(), value=challenge.model_dump_json().encode()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Literal
 
 import pytest
 from kafka import KafkaAdminClient
@@ -76,7 +77,12 @@ def receiver(name: str, behaviour=lambda n: 200) -> Receiver:
 
 
 def subscribe(
-    settings, notifiers, company_id: str, url: str, min_score: float = 0.0, delivery: str = "instant"
+    settings,
+    notifiers,
+    company_id: str,
+    url: str,
+    min_score: float = 0.0,
+    delivery: Literal["instant", "digest"] = "instant",
 ) -> None:
     publish_subscription(
         settings, Subscription(company_id=company_id, url=url, secret=SECRET, min_score=min_score, delivery=delivery)

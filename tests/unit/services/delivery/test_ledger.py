@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 
@@ -31,7 +32,9 @@ OK = Outcome(DELIVERED)
 HTTP_500 = Outcome(RETRYABLE, "HTTP 500")
 
 
-def subscription(company_id: str = "co-1", delivery: str = "instant", min_score: float = 0.0) -> Subscription:
+def subscription(
+    company_id: str = "co-1", delivery: Literal["instant", "digest"] = "instant", min_score: float = 0.0
+) -> Subscription:
     return Subscription(
         company_id=company_id,
         url=f"http://hooks.example/{company_id}",
