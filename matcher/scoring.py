@@ -59,9 +59,9 @@ class ScoringConfig:
             "dense": 0.35,
             "lexical": 0.0,
             "terms": 0.3,
-            "concepts": 0.3,
+            "concepts": 0.1,
             "domains": 0.05,
-            "tags": 0.1,
+            "tags": 0.05,
         }
     )
     calibration: dict[str, Calibration] = field(
