@@ -1,11 +1,12 @@
-"""Cross-lingual concepts: find the glossary's concepts in Finnish, Swedish or English text.
+"""Cross-lingual concepts: find the theme taxonomy's themes in Finnish, Swedish or English text.
 
-The glossary (`matcher.glossary_data`) maps surface forms in the three languages onto English concept
-labels. Finding concepts is how a Finnish challenge and an English profile meet: "kotihoidon
-asiakkaat" and "home care clients" both yield the concept *home care*. The concept labels are also
-appended to the text the dense model embeds (see `matcher.text`), so the English-only MiniLM model sees
-English words for Finnish and Swedish texts, and normalise near-synonyms in tags ("ev charging" and
-"electric vehicle charging" both become *ev charging*).
+The taxonomy (`matcher.glossary_data`: themes from the Six City Strategy and EuroVoc, general
+dictionary words only) maps words of the three languages onto English theme labels. Finding themes is
+one way a Finnish challenge and an English profile meet: "kotihoidon asiakkaat" and "home care
+clients" both yield the theme *elderly care*. The labels are also appended to the text the dense model
+embeds (see `matcher.text`), so the English-only MiniLM model sees English words for Finnish and
+Swedish texts, and normalise tags ("ev charging" and "sähköautojen lataus" both become *electric
+vehicles and charging*).
 
 Matching is on lower-cased word tokens with prefix forms (for inflection) and in-word forms (for the
 parts of compounds); everything is compiled once at import, so it is the same in every process.
