@@ -44,6 +44,16 @@ class Word:
     english: tuple[str, ...]  # first-sense translations of the lemma (or of its parts), may be empty
 
 
+def preload() -> None:
+    """Load Voikko and the dictionaries now: a few seconds that a worker spends at start, not on its first event."""
+    from matcher.morphology import voikko
+
+    voikko()
+    for language in ("fi", "sv"):
+        lexicon(language)
+    _stem_index("sv")
+
+
 @lru_cache(maxsize=2)
 def _stem_index(language: str) -> Mapping[str, str]:
     """Stem -> headword of the language's dictionary, so a stemmed (Swedish) word finds its headword."""

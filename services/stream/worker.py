@@ -124,12 +124,14 @@ class MatchWorker:
 
 def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
+    from matcher.bridge import preload as preload_language_resources
     from services.kafka.topics import create_missing, ensure_topics, worker_topic_specs
 
     ensure_topics(settings)
     create_missing(settings, worker_topic_specs(settings))
     worker = MatchWorker(settings)
     _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
+    preload_language_resources()  # likewise Voikko and the dictionaries of the language bridge
     # torch, transformers and Faust leave ~500k long-lived objects; every full collection walked them
     # all (~0.25 s with the event loop stopped: the p99 latency). Frozen, the collector skips them.
     gc.collect()
