@@ -5,15 +5,12 @@ Imports of Kafka and the matcher wait until the demo runs: the CLI imports this 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from services.settings import PROJECT_ROOT, Settings
+from services.cli.processes import start_worker, stop_process
+from services.settings import Settings
 
 if TYPE_CHECKING:
     from schemas import Challenge, MatchResult
@@ -33,35 +30,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 def _demo(settings: Settings, args: argparse.Namespace) -> int:
     return run_demo(settings, as_json=args.json)
-
-
-def start_worker(settings: Settings, log_path: Path, env: dict[str, str] | None = None) -> subprocess.Popen:
-    """A worker in its own process (as in production), logging to a file.
-
-    It runs in PROJECT_ROOT, the directory that holds the running `services` package (the checkout, or
-    site-packages for an installed wheel), so `-m services.cli` imports this same code and never a
-    `services/` folder that happens to be in the caller's directory.
-    """
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "worker"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env={**os.environ, **settings.to_env(), **(env or {})},
-            cwd=PROJECT_ROOT,
-        )
-
-
-def stop_process(process: subprocess.Popen, timeout: float = 30.0) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def run_demo(settings: Settings, as_json: bool = False) -> int:

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 from kafka import TopicPartition
 
 from schemas import Challenge, MatchResult
-from services.cli.demo import stop_process
+from services.cli.processes import settings_env, start_command, stop_process
 from services.delivery.subscriptions import ensure_notifier_topics
 from services.kafka import clients
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
-from tests.support import ARTIFACTS, PROJECT_ROOT
+from tests.support import ARTIFACTS
 from tests.support.broker import free_port, make_namespace
 
 
@@ -48,16 +45,8 @@ class NotifierProcess:
         delivery = settings.delivery.model_copy(update={"notifier_web_port": free_port()})
         self.settings = settings.model_copy(update={"delivery": delivery})
         self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "notifier"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                cwd=PROJECT_ROOT,
-                env={**os.environ, **self.settings.to_env(), "MATCHMAKER_LOG_LEVEL": "INFO"},
-            )
+        env = settings_env(self.settings, MATCHMAKER_LOG_LEVEL="INFO")
+        self.process = start_command(["notifier"], self.log, env)
 
     @property
     def alive(self) -> bool:

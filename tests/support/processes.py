@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from services.cli.demo import start_worker, stop_process
+from services.cli.processes import start_worker, stop_process
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from tests.support import ARTIFACTS

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 
@@ -12,10 +9,10 @@ import httpx
 import pytest
 import uvicorn
 
-from services.cli.demo import stop_process
+from services.cli.processes import settings_env, start_command, stop_process
 from services.delivery.inbox import InboxView, create_app
 from services.delivery.subscriptions import issue_token, revoke_token
-from tests.support import ARTIFACTS, PROJECT_ROOT
+from tests.support import ARTIFACTS
 from tests.support.broker import free_port
 from tests.support.notifier import Events, make_notifier_namespace
 from tests.support.waiting import wait_until
@@ -131,15 +128,7 @@ def test_matchmaker_inbox_command_serves_a_second_replica(settings, data):
     """Another process, `matchmaker inbox`, builds the same view from Kafka and answers for any company."""
     port = free_port()
     log = ARTIFACTS / "logs" / f"{settings.app_id}-inbox.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "inbox", "--port", str(port)],
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **settings.to_env()},
-        )
+    process = start_command(["inbox", "--port", str(port)], log, settings_env(settings))
     try:
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
         assert wait_until(lambda: _ready(client), 60, interval=0.3)

@@ -23,6 +23,7 @@ from kafka import TopicPartition
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile
+from services.cli.processes import start_command
 from services.ingest.tokens import TokenStore
 from services.kafka import clients
 from services.kafka.publisher import Publisher
@@ -58,16 +59,7 @@ class ApiProcess:
         self.start()
 
     def start(self) -> None:
-        self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli", "api"],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=self.env,
-                cwd=PROJECT_ROOT,
-            )
+        self.process = start_command(["api"], self.log, self.env)
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the API exited; see {self.log}"

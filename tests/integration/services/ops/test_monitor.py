@@ -11,12 +11,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 
 import httpx
 import pytest
 
+from services.cli.processes import start_command
 from services.kafka import clients
 from services.kafka.publisher import publish_file
 from services.settings import Settings
@@ -65,15 +65,7 @@ def monitor(published, worker):
         "MATCHMAKER_MONITOR_WORKER_METRICS_URLS": f"http://127.0.0.1:{published.worker_web_port}/metrics",
     }
     log_path = ARTIFACTS / "logs" / f"{published.app_id}-monitor.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "monitor"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
+    process = start_command(["monitor"], log_path, env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
