@@ -202,6 +202,14 @@ class Settings(BaseSettings):
         default="at_least_once", description="Faust's guarantee; see README (Architecture) for why at-least-once."
     )
     session_timeout: float = Field(default=10.0, description="Seconds before the group drops a silent worker.")
+    stall_after: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds an assigned partition may be behind without progress before the worker recovers it.",
+    )
+    watchdog_interval: float = Field(
+        default=5.0, gt=0, description="Seconds between two checks for stalled partitions."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     log_format: Literal["text", "json"] = Field(
         default="text", description="Log lines as plain text (terminals) or one JSON object each (log collectors)."

@@ -41,6 +41,12 @@ MATCHES_EMITTED = Counter("matchmaker_matches_emitted_total", "MatchResults prod
 ENTITIES_STORED = Gauge(
     "matchmaker_entities_in_index", "Entities in this process's vector indexes.", ["kind"], registry=REGISTRY
 )
+STALLED_PARTITIONS = Counter(
+    "matchmaker_stalled_partitions_total",
+    "Assigned partitions found behind with no progress (services/stream/watchdog.py), each then recovered.",
+    ["topic"],
+    registry=REGISTRY,
+)
 ERASED = Counter(
     "matchmaker_erasures_total", "Entities deleted or withdrawn and erased from state.", ["kind"], registry=REGISTRY
 )

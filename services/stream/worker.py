@@ -39,6 +39,7 @@ from services.stream.messages import ShardInput
 from services.stream.outputs import MatchOutput
 from services.stream.routing import shard_of
 from services.stream.shard import ShardStage
+from services.stream.watchdog import Watchdog
 
 __all__ = ["MatchWorker", "run_worker", "shard_of"]
 
@@ -82,6 +83,9 @@ class MatchWorker:
         app.agent(self.partials, name="merge")(self.merge.run)
         app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]  # Faust's signal type
         app.task(self._announce)
+        sources = (s.topic_challenges, s.topic_companies, s.shard_input_topic, s.partials_topic)
+        self.watchdog = Watchdog(s, app, sources)
+        app.timer(s.watchdog_interval)(self.watchdog.check)
         app.page("/healthz")(self._healthz)  # type: ignore[arg-type]  # Faust accepts a coroutine function of the request
         app.page("/readyz")(self._readyz)  # type: ignore[arg-type]
         app.page("/metrics")(self._metrics)  # type: ignore[arg-type]
@@ -139,6 +143,7 @@ def run_worker(settings: Settings) -> None:
     try:
         run_faust_worker(worker.app)
     finally:
+        worker.watchdog.close()
         # frozen objects are never collected, not even at exit: torch's triton bindings then print a
         # "nanobind: leaked ..." report (not a log record) to stderr as the interpreter shuts down
         gc.unfreeze()
