@@ -19,6 +19,10 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
     MATCHMAKER_HOME=/data HF_HUB_OFFLINE=1
 
+# The matcher's language resources (Finnish morphology, Finnish/Swedish-English dictionaries): Debian packages.
+RUN apt-get update && apt-get install -y --no-install-recommends voikko-fi libvoikko1 dict-freedict-fin-eng \
+        dict-freedict-swe-eng && rm -rf /var/lib/apt/lists/*
+
 # CPU-only torch first (the default wheel pulls CUDA libraries the workers do not use).
 RUN pip install --index-url https://download.pytorch.org/whl/cpu torch
 
