@@ -93,6 +93,16 @@ class Watchdog:
         self._admin: Any = None
 
     async def check(self) -> None:
+        """One round; a failure (the broker unreachable, a rebalance racing it) is logged, never raised:
+        an exception in a Faust timer would stop the whole worker."""
+        try:
+            await self._check()
+        except Exception as error:  # the safety net must not take the worker down
+            log.info("watchdog round skipped: %r", error)
+            self.tracker.reset()
+            self.close()  # a fresh admin client next round
+
+    async def _check(self) -> None:
         app = self.app
         consumer = app.consumer
         if consumer is None or app.rebalancing or not app.tables.recovery.completed.is_set():
