@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from schemas import Challenge, CompanyProfile, MatchResult, Subscription
 from services.delivery import ledger
 from services.delivery.ledger import Send
-from services.delivery.messages import ChallengeStatus, DeliveryEntry
+from services.delivery.messages import PENDING, ChallengeStatus, DeliveryEntry
 from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
@@ -192,7 +192,7 @@ class Notifier:
             else:
                 continue  # invalid: the worker dead-letters it
             if self._apply_status(ledger.company_key(company_id), version, closed):
-                self._settle(ledger.close_company(self._entries(), company_id, message.partition, _now()))
+                self._settle(ledger.close_company(self._pending(), company_id, message.partition, _now()))
 
     async def _challenges_agent(self, stream: faust.StreamT) -> None:
         """Challenges are keyed by challenge_id: tell every partition's owner about status changes."""
@@ -216,7 +216,7 @@ class Notifier:
             control = ChallengeStatus.from_json(message.value)
             partition, challenge_id = message.partition, control.challenge_id
             if self._apply_status(ledger.challenge_key(partition, challenge_id), control.version, control.closed):
-                self._settle(ledger.close_challenge(self._entries(), challenge_id, partition, _now()))
+                self._settle(ledger.close_challenge(self._pending(), challenge_id, partition, _now()))
 
     def _apply_status(self, key: str, version: int | None, closed: bool) -> bool:
         """Record an entity's open/closed state (ledger.on_status); True when it is (now) closed."""
@@ -251,14 +251,15 @@ class Notifier:
 
         return lookup
 
-    def _entries(self) -> dict[str, DeliveryEntry]:
-        """The delivery table's entries (a snapshot: callers change the table while iterating)."""
-        entries = {}
-        for match_id, value in list(self.deliveries.items()):
-            entry = DeliveryEntry.from_dict(value)
-            if entry is not None:
-                entries[match_id] = entry
-        return entries
+    def _pending(self) -> dict[str, DeliveryEntry]:
+        """The table's pending entries, the only ones the ledger's scans act on (a snapshot: callers change
+        the table while iterating). Settled entries, most of the table, are skipped before decoding: the
+        sweep runs every few seconds."""
+        return {
+            match_id: entry
+            for match_id, value in list(self.deliveries.items())
+            if value and value.get("state") == PENDING and (entry := DeliveryEntry.from_dict(value)) is not None
+        }
 
     # -- table writes outside stream context (delivery tasks, clocks) --------------------------------
     async def _write(self, partition: int, updates: dict[str, DeliveryEntry]) -> None:
@@ -337,7 +338,7 @@ class Notifier:
                     log.exception("sweep failed")
 
     async def _sweep(self) -> None:
-        sweep = ledger.sweep(self._entries(), self._owned_partitions(), self._subscription_lookup(), _now())
+        sweep = ledger.sweep(self._pending(), self._owned_partitions(), self._subscription_lookup(), _now())
         for send in sweep.sends:
             self._enqueue(send)
         for partition, updates in sweep.settle.items():
@@ -356,7 +357,7 @@ class Notifier:
                 log.exception("digest failed")
 
     async def _form_digests(self) -> None:
-        digests = ledger.form_digests(self._entries(), self._owned_partitions(), self._subscription_lookup(), _now())
+        digests = ledger.form_digests(self._pending(), self._owned_partitions(), self._subscription_lookup(), _now())
         for digest in digests:
             # the digest's membership is recorded first: a restart re-sends the same digest (same id)
             await self._write(digest.send.partition, digest.members)
