@@ -9,13 +9,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from schemas import Challenge, CompanyProfile, MatchResult
 from services.kafka import reader
-from services.kafka.publisher import Publisher
 from services.kafka.results import read_matches
 from services.settings import Settings
-
-
-def publisher_for(settings: Settings) -> Publisher:
-    return Publisher.from_settings(settings)
 
 
 def all_matches(settings: Settings) -> list[MatchResult]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from kafka import TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
+from services.cli.processes import settings_env
 from services.kafka import clients
 from services.kafka.local import LOG4J_CONFIG, LocalBroker
 from services.settings import Settings
@@ -58,7 +58,7 @@ def commit_known_offsets(settings: Settings, group: str, topic: str, offsets: di
 
 def lag_cli(settings: Settings, *args: str) -> dict:
     """`matchmaker lag --json ...` as a user runs it; returns its (last) JSON report."""
-    env = {**os.environ, **settings.to_env()}
+    env = settings_env(settings)
     result = subprocess.run(
         [sys.executable, "-m", "services.cli", "lag", "--json", *args],
         capture_output=True,

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 
-from kafka import TopicPartition
-
 from schemas import Challenge, MatchResult
 from services.cli.processes import settings_env, start_command, stop_process
 from services.delivery.subscriptions import ensure_notifier_topics
-from services.kafka import clients
+from services.kafka import clients, reader
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from tests.support import ARTIFACTS
@@ -143,12 +141,7 @@ class Events:
         self.producer.close()
 
 
-def read_topic(settings: Settings, topic: str, timeout_ms: int = 2000) -> list[dict]:
-    consumer = clients.consumer(settings, client_id="matchmaker-test", consumer_timeout_ms=timeout_ms)
-    try:
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or [])]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        return [json.loads(r.value) for r in consumer if r.value is not None]
-    finally:
-        consumer.close()
+def read_topic(settings: Settings, topic: str) -> list[dict]:
+    """The JSON values of a topic, from the beginning to its end offsets at the time of the call."""
+    records = reader.read_topic(settings, topic, client_id="matchmaker-test")
+    return [json.loads(r.value) for r in records if r.value is not None]

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from services.kafka.publisher import Publisher
 from tests.support.broker import make_namespace
-from tests.support.kafka import challenge, company, publisher_for
+from tests.support.kafka import challenge, company
 from tests.support.processes import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -18,7 +19,7 @@ def test_a_json_format_worker_writes_only_json_lines(broker_settings):
     worker = WorkerProcess(settings)
     try:
         worker.wait_ready()
-        with publisher_for(settings) as publisher:
+        with Publisher.from_settings(settings) as publisher:
             publisher.publish_company(company("co-logs"))
             publisher.publish_challenge(challenge("ch-logs"))
             publisher.send_raw(settings.topic_challenges, b"bad", b'{"not": "closed\n')

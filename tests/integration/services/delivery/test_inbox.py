@@ -14,15 +14,10 @@ from services.delivery.inbox import InboxView, create_app
 from services.delivery.subscriptions import issue_token, revoke_token
 from tests.support import ARTIFACTS
 from tests.support.broker import free_port
-from tests.support.notifier import Events, make_notifier_namespace
+from tests.support.notifier import Events
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def settings(broker_settings):
-    return make_notifier_namespace(broker_settings)
 
 
 @pytest.fixture(scope="module")

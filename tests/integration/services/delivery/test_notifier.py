@@ -22,7 +22,6 @@ from tests.support import ARTIFACTS
 from tests.support.notifier import (
     Events,
     NotifierProcess,
-    make_notifier_namespace,
     read_topic,
     wait_notifier_drained,
 )
@@ -34,11 +33,6 @@ pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests-0123456789"
 RECEIVERS: dict[str, Receiver] = {}
 SENT: list = []  # every MatchResult produced, for the replay
-
-
-@pytest.fixture(scope="module")
-def settings(broker_settings):
-    return make_notifier_namespace(broker_settings)
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +150,7 @@ def test_dead_webhook_ends_in_dead_letters_and_blocks_nobody(settings, events, n
     def dead_lettered():
         return [
             r
-            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters, 500)
+            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters)
             if r["notification_id"] == lost.match_id
         ]
 

@@ -8,7 +8,6 @@ the running API, and kcat + curl interop all the way to ranked matches.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from kafka import TopicPartition
 from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile
-from services.cli.processes import start_command
+from services.cli.processes import settings_env, start_command
 from services.ingest.tokens import TokenStore
 from services.kafka import clients
 from services.kafka.publisher import Publisher
@@ -46,14 +45,13 @@ class ApiProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = ARTIFACTS / "logs" / f"{settings.app_id}-{name}.log"
-        self.env = {
-            **os.environ,
-            **settings.to_env(),
-            "MATCHMAKER_API_PORT": str(self.port),
-            "MATCHMAKER_API_TOKENS_FILE": str(state_dir / "api-tokens.json"),
-            "MATCHMAKER_API_IDEMPOTENCY_FILE": str(state_dir / "api-idempotency.sqlite3"),
-            "MATCHMAKER_API_MAX_BODY_BYTES": "65536",
-        }
+        self.env = settings_env(
+            settings,
+            MATCHMAKER_API_PORT=str(self.port),
+            MATCHMAKER_API_TOKENS_FILE=str(state_dir / "api-tokens.json"),
+            MATCHMAKER_API_IDEMPOTENCY_FILE=str(state_dir / "api-idempotency.sqlite3"),
+            MATCHMAKER_API_MAX_BODY_BYTES="65536",
+        )
         self.tokens = TokenStore(state_dir / "api-tokens.json")
         self.process: subprocess.Popen | None = None
         self.start()

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from services.cli.processes import settings_env
 from services.kafka import clients
 from services.ops.lag_sampler import LagSampler, LagTracker
 from tests.support.broker import make_namespace
@@ -60,11 +61,10 @@ def test_lag_equals_kafka_consumer_groups_tool(ns):
 
 
 def test_text_output_lists_every_partition(ns):
-    import os
     import subprocess
     import sys
 
-    env = {**os.environ, **ns.to_env()}
+    env = settings_env(ns)
     group = f"{ns.app_id}-known-group"
     result = subprocess.run(
         [

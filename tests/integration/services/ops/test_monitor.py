@@ -16,7 +16,7 @@ import time
 import httpx
 import pytest
 
-from services.cli.processes import start_command
+from services.cli.processes import settings_env, start_command
 from services.kafka import clients
 from services.kafka.publisher import publish_file
 from services.settings import Settings
@@ -54,16 +54,15 @@ def published(namespace, worker):
 def monitor(published, worker):
     port = free_port()
     page_group = f"{published.app_id}-page"
-    env = {
-        **os.environ,
-        **published.to_env(),
-        "MATCHMAKER_MONITOR_PORT": str(port),
-        "MATCHMAKER_MONITOR_INTERVAL": "0.5",
-        "MATCHMAKER_MONITOR_WINDOW": "6",
-        "MATCHMAKER_MONITOR_HISTORY_SECONDS": "3600",
-        "MATCHMAKER_MONITOR_GROUPS": page_group,
-        "MATCHMAKER_MONITOR_WORKER_METRICS_URLS": f"http://127.0.0.1:{published.worker_web_port}/metrics",
-    }
+    env = settings_env(
+        published,
+        MATCHMAKER_MONITOR_PORT=str(port),
+        MATCHMAKER_MONITOR_INTERVAL="0.5",
+        MATCHMAKER_MONITOR_WINDOW="6",
+        MATCHMAKER_MONITOR_HISTORY_SECONDS="3600",
+        MATCHMAKER_MONITOR_GROUPS=page_group,
+        MATCHMAKER_MONITOR_WORKER_METRICS_URLS=f"http://127.0.0.1:{published.worker_web_port}/metrics",
+    )
     log_path = ARTIFACTS / "logs" / f"{published.app_id}-monitor.log"
     process = start_command(["monitor"], log_path, env)
     base = f"http://127.0.0.1:{port}"

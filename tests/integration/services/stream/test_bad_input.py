@@ -7,13 +7,13 @@ import json
 import pytest
 
 from services.errors import MessageTooLarge
+from services.kafka.publisher import Publisher
 from tests.support.kafka import (
     all_matches,
     challenge,
     company,
     dead_letters,
     metric,
-    publisher_for,
     scrape,
 )
 
@@ -90,7 +90,7 @@ BAD = [
 def flooded(namespace, worker):
     """Bad messages interleaved with valid ones, several valid versions of one key among them."""
     topics = {"challenges": namespace.topic_challenges, "companies": namespace.topic_companies}
-    with publisher_for(namespace) as publisher:
+    with Publisher.from_settings(namespace) as publisher:
         publisher.publish_company(company("co-order", version=1))
         for i, (kind, key, value, _, _) in enumerate(BAD):
             publisher.send_raw(topics[kind], key, value)
@@ -149,6 +149,6 @@ def test_worker_survived(flooded, worker):
 
 
 def test_oversized_message_is_refused_by_the_producer_with_a_clear_error(namespace):
-    with publisher_for(namespace) as publisher:
+    with Publisher.from_settings(namespace) as publisher:
         with pytest.raises(MessageTooLarge, match="over this producer's limit"):
             publisher.send_raw(namespace.topic_challenges, b"huge", b"x" * 2_000_000)

@@ -11,10 +11,11 @@ from matcher import load_embedder, rank_challenges_offline
 from schemas import Challenge, CompanyProfile, match_id_for
 from services.datasets import load_jsonl
 from services.kafka.local import LocalBroker
+from services.kafka.publisher import Publisher
 from services.kafka.results import latest_rankings
 from services.settings import Settings
 from tests.support.broker import make_namespace
-from tests.support.kafka import all_matches, publisher_for
+from tests.support.kafka import all_matches
 from tests.support.processes import WorkerProcess
 
 pytestmark = pytest.mark.integration
@@ -47,7 +48,7 @@ def test_sigkill_of_a_worker_mid_stream_loses_nothing(broker_settings):
     try:
         first.wait_ready()
         second.wait_ready()
-        with publisher_for(settings) as publisher:
+        with Publisher.from_settings(settings) as publisher:
             for start in range(0, len(COMPANIES), 8):
                 for company in COMPANIES[start : start + 8]:
                     publisher.publish_company(company)
@@ -93,7 +94,7 @@ def test_broker_restart_during_a_stream_loses_nothing(broker_settings):
 
     try:
         worker.wait_ready()
-        with publisher_for(settings) as publisher:
+        with Publisher.from_settings(settings) as publisher:
             for company in COMPANIES:
                 publisher.publish_company(company)
             publisher.flush()

@@ -20,10 +20,6 @@ CHALLENGES = load_jsonl(SAMPLE / "challenges.jsonl", Challenge)
 COMPANIES = load_jsonl(SAMPLE / "companies.jsonl", CompanyProfile)
 
 
-def publisher_for(settings: Settings) -> Publisher:
-    return Publisher.from_settings(settings)
-
-
 def results(settings: Settings) -> list[MatchResult]:
     return list(read_matches(settings))
 
@@ -31,7 +27,7 @@ def results(settings: Settings) -> list[MatchResult]:
 @pytest.fixture(scope="module")
 def published(namespace, worker):
     """Companies first, then challenges, each drained: the order the demo uses."""
-    with publisher_for(namespace) as publisher:
+    with Publisher.from_settings(namespace) as publisher:
         publish_file(publisher, "companies", SAMPLE / "companies.jsonl")
         worker.drain()
         publish_file(publisher, "challenges", SAMPLE / "challenges.jsonl")
@@ -79,7 +75,7 @@ def test_company_published_after_the_challenges_is_matched(published, worker):
         offerings=["biowaste sorting campaigns", "sorting feedback for housing companies"],
         tags=["biowaste", "recycling", "housing"],
     )
-    with publisher_for(published) as publisher:
+    with Publisher.from_settings(published) as publisher:
         publisher.publish_company(newcomer)
     worker.drain()
     own = [r for r in results(published) if r.company_id == "late-co-1"]
@@ -94,7 +90,7 @@ def test_updated_profile_produces_new_matches(published, worker):
     updated = original.model_copy(
         update={"version": 2, "description": original.description + " Now also in day-care centres."}
     )
-    with publisher_for(published) as publisher:
+    with Publisher.from_settings(published) as publisher:
         publisher.publish_company(updated)
     worker.drain()
     fresh = [r for r in results(published) if r.company_id == "co-0023" and r.company_version == 2]
@@ -106,7 +102,7 @@ def test_tombstone_removes_company_from_later_rankings(published, worker):
     before = latest_rankings(iter(results(published)), trigger="challenge")["ch-esp-001"]
     removed = before[0].company_id
     challenge = next(c for c in CHALLENGES if c.challenge_id == "ch-esp-001")
-    with publisher_for(published) as publisher:
+    with Publisher.from_settings(published) as publisher:
         publisher.delete_company(removed)
         publisher.flush()
         worker.drain()
@@ -122,7 +118,7 @@ def test_invalid_event_goes_to_dead_letters_and_valid_ones_still_flow(published,
 
     from services.kafka import clients
 
-    with publisher_for(published) as publisher:
+    with Publisher.from_settings(published) as publisher:
         publisher.send_raw(published.topic_challenges, b"bad-1", b"{not json")
         publisher.send_raw(
             published.topic_companies, b"bad-2", json.dumps({"company_id": "bad-2", "version": 1}).encode()

