@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -160,6 +160,30 @@ class Settings(BaseSettings):
     kafka_controller_port: int | None = Field(default=None, description="KRaft controller port; default kafka_port+1.")
     home: Path = Field(default_factory=default_home, description="Jars, broker data, logs, worker data.")
 
+    # -- Kafka security: the client side, for the local cluster and an existing one alike ----------
+    kafka_security_protocol: Literal["SASL_SSL", "SSL", "SASL_PLAINTEXT", "PLAINTEXT"] = Field(
+        default="SASL_SSL", description="How clients connect; the local broker speaks SASL_SSL."
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        default="SCRAM-SHA-512", description="SASL mechanism of the client credential."
+    )
+    kafka_username: str | None = Field(
+        default=None,
+        description="SASL user; unset = this process's own principal (operator for the CLI, worker, notifier, ...).",
+    )
+    kafka_password: SecretStr | None = Field(default=None, description="SASL password (prefer the _FILE variant).")
+    kafka_password_file: Path | None = Field(
+        default=None, description="File holding the SASL password; unset on the local cluster = its own store."
+    )
+    kafka_ca_file: Path | None = Field(
+        default=None,
+        description="PEM CA the brokers' certificates chain to; unset = the local cluster's CA, or the system's.",
+    )
+    kafka_debug_listener: bool = Field(
+        default=False,
+        description="Local broker only: also listen SASL_PLAINTEXT (authenticated, not encrypted) on kafka_port+2.",
+    )
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
@@ -172,6 +196,9 @@ class Settings(BaseSettings):
     topic_matches: str = "matches"
     topic_dead_letters: str = "dead-letters"
     partitions: int = Field(default=4, ge=1, description="Partitions of the topics the project creates.")
+    city_partitions: int = Field(
+        default=1, ge=1, description="Partitions of each city's own challenges topic (a city publishes few)."
+    )
     shards: int = Field(
         default=4,
         ge=1,
@@ -236,6 +263,32 @@ class Settings(BaseSettings):
         return self.kafka_controller_port or self.kafka_port + 1
 
     @property
+    def debug_port(self) -> int:
+        return self.kafka_port + 2
+
+    def as_principal(self, name: str) -> Settings:
+        """These settings for a process that is `name` on the cluster, unless a user was configured explicitly."""
+        if self.kafka_username is not None:
+            return self
+        return self.model_copy(update={"kafka_username": name})
+
+    def city_topic(self, city: str) -> str:
+        """Where one city's platform publishes its challenges (its principal may write there and nowhere else)."""
+        return f"{self.topic_challenges}.{city.lower()}"
+
+    @property
+    def city_topics(self) -> dict[str, str]:
+        """City name -> its challenges topic, for the six cities."""
+        from schemas import City
+
+        return {city.value: self.city_topic(city.value) for city in City}
+
+    @property
+    def challenge_topics(self) -> tuple[str, ...]:
+        """Every topic that carries challenges: the trusted one (API, operator) and the six cities' own."""
+        return (self.topic_challenges, *self.city_topics.values())
+
+    @property
     def shard_input_topic(self) -> str:
         return f"{self.app_id}-shard-input"
 
@@ -278,5 +331,7 @@ def _env(prefix: str, model: BaseSettings, exclude: tuple[str, ...] = ()) -> dic
         value = getattr(model, name)
         if name in exclude or value is None:
             continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         env[f"{prefix}{name.upper()}"] = json.dumps(value) if isinstance(value, list) else str(value)
     return env

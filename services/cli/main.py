@@ -10,14 +10,14 @@ import argparse
 import logging
 import sys
 
-from services.cli import delivery, demo, events, ingest, kafka, ops, ranking, worker
+from services.cli import access, delivery, demo, events, ingest, kafka, ops, ranking, worker
 from services.errors import MatchmakerError
 from services.logs import configure_logging
 from services.model_env import use_offline_models
 from services.settings import Settings
 
 # in this order in `matchmaker --help`
-GROUPS = (kafka, worker, events, ranking, demo, ingest, delivery, ops)
+GROUPS = (kafka, access, worker, events, ranking, demo, ingest, delivery, ops)
 
 
 def main(argv: list[str] | None = None) -> int:

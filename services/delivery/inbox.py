@@ -47,6 +47,8 @@ class InboxView:
 
     def __init__(self, settings: Settings, poll_seconds: float = 0.2) -> None:
         self.settings = settings
+        cities = {topic: city for city, topic in settings.city_topics.items()}
+        self._challenge_topics = {topic: cities.get(topic) for topic in settings.challenge_topics}
         self.poll_seconds = poll_seconds
         self.ready = threading.Event()
         self._lock = threading.Lock()
@@ -74,7 +76,7 @@ class InboxView:
 
     def _run(self) -> None:
         s = self.settings
-        topics = [s.topic_matches, s.topic_challenges, s.topic_companies, s.delivery.topic_inbox_tokens]
+        topics = [s.topic_matches, *s.challenge_topics, s.topic_companies, s.delivery.topic_inbox_tokens]
         try:
             for batch in replay_batches(
                 s,
@@ -97,8 +99,8 @@ class InboxView:
         s = self.settings
         if topic == s.topic_matches:
             self._apply_match(value)
-        elif topic == s.topic_challenges:
-            decoded = codec.decode("challenge", key, value)
+        elif topic in self._challenge_topics:
+            decoded = codec.from_city(self._challenge_topics[topic], codec.decode("challenge", key, value))
             if isinstance(decoded, codec.Tombstone):
                 _close(self._challenges, decoded.key, None, True)
             elif isinstance(decoded, Challenge):
@@ -266,9 +268,7 @@ def create_app(settings: Settings, view: InboxView | None = None) -> FastAPI:
 def run_inbox(settings: Settings, host: str | None = None, port: int | None = None) -> None:
     import uvicorn
 
-    from services.delivery.subscriptions import ensure_notifier_topics
-
-    ensure_notifier_topics(settings)
+    settings = settings.as_principal("inbox")
     uvicorn.run(
         create_app(settings),
         host=host or settings.delivery.inbox_host,

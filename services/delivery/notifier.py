@@ -107,7 +107,7 @@ class Notifier:
         self.matches = raw_topic(app, s.topic_matches)
         self.subscriptions_topic = raw_topic(app, s.delivery.topic_subscriptions)
         self.companies_topic = raw_topic(app, s.topic_companies)
-        self.challenges_topic = raw_topic(app, s.topic_challenges)
+        self.challenges_topic = raw_topic(app, *s.challenge_topics)
         self.control = raw_topic(app, s.notifier_control_topic, partitions=self.partitions, internal=True)
         self.dead_letters = raw_topic(app, s.delivery.topic_notification_dead_letters)
         self.subscriptions = json_table(app, "subscriptions", self.partitions)  # company_id → Subscription (json)
@@ -467,10 +467,11 @@ def notifier_partitions(settings: Settings) -> int:
 
 def run_notifier(settings: Settings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
-    from services.delivery.subscriptions import ensure_notifier_topics
-    from services.kafka.topics import create_missing, notifier_topic_specs
+    from services.kafka.topics import create_missing, delivery_topic_specs, notifier_topic_specs
 
-    ensure_notifier_topics(settings)
+    settings = settings.as_principal("notifier")
+    dead_letters = settings.delivery.topic_notification_dead_letters
+    create_missing(settings, {dead_letters: delivery_topic_specs(settings)[dead_letters]})
     partitions = notifier_partitions(settings)
     # created here, not by Faust on first use, so that every process subscribes to them from the start
     create_missing(settings, notifier_topic_specs(settings, partitions))

@@ -61,7 +61,7 @@ class Ingest:
     """The write side of the API, one per process: started and stopped by the app's lifespan."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.settings = settings = settings.as_principal("api")
         self.api = api = settings.api
         self.tokens = TokenStore(api.tokens_path(settings.home))
         self.idempotency = IdempotencyStore(api.idempotency_path(settings.home), api.idempotency_ttl_seconds)
@@ -73,14 +73,12 @@ class Ingest:
 
     def start(self) -> None:
         from services.kafka import clients
-        from services.kafka.topics import ensure_topics
 
-        ensure_topics(self.settings)
         self.producer = clients.producer(self.settings, client_id="matchmaker-api", linger_ms=0, retries=5)
         self.follower = TopicFollower(
             self.view,
             self.settings,
-            {self.settings.topic_challenges: "challenge", self.settings.topic_companies: "company"},
+            {**dict.fromkeys(self.settings.challenge_topics, "challenge"), self.settings.topic_companies: "company"},
         )
         self.follower.start()
         if not self.follower.ready.wait(self.api.startup_timeout):
@@ -196,7 +194,7 @@ class Ingest:
         except ValidationError as error:
             raise InvalidInputError(str(error), errors=error.errors(include_url=False)) from error
         metadata = self._send("challenge", challenge_id, self._encode(event))
-        self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset)
+        self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset, metadata.topic)
         return self._accepted("challenge", challenge_id, version, metadata)
 
     def create_challenge(self, principal: Principal, request: ChallengeRequest) -> tuple[int, Accepted]:
@@ -250,7 +248,7 @@ class Ingest:
                 {**current.model_dump(), "status": "closed", "version": (entry.version or 0) + 1}
             )
             metadata = self._send("challenge", challenge_id, self._encode(event))
-            self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset)
+            self.view.apply("challenge", challenge_id, event, metadata.partition, metadata.offset, metadata.topic)
             return self._accepted("challenge", challenge_id, event.version, metadata)
 
     # -- companies -----------------------------------------------------------------------------
@@ -277,7 +275,7 @@ class Ingest:
             except ValidationError as error:
                 raise InvalidInputError(str(error), errors=error.errors(include_url=False)) from error
             metadata = self._send("company", company_id, self._encode(event))
-            self.view.apply("company", company_id, event, metadata.partition, metadata.offset)
+            self.view.apply("company", company_id, event, metadata.partition, metadata.offset, metadata.topic)
             return self._accepted("company", company_id, version, metadata)
 
     def delete_company(self, principal: Principal, company_id: str) -> tuple[int, Accepted]:
@@ -285,7 +283,7 @@ class Ingest:
         with self._lock("company", company_id):
             entry = self.view.get("company", company_id)
             metadata = self._send("company", company_id, None)
-            self.view.apply("company", company_id, None, metadata.partition, metadata.offset)
+            self.view.apply("company", company_id, None, metadata.partition, metadata.offset, metadata.topic)
             return self._accepted("company", company_id, entry.version if entry else None, metadata, tombstone=True)
 
 

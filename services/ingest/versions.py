@@ -38,6 +38,7 @@ class Entry:
     partition: int
     offset: int
     challenge: Challenge | None = None  # the current challenge (kept for `close`); companies keep only the version
+    topic: str = ""  # with partition and offset, where it was read (a challenge id may come from two topics)
 
 
 class VersionView:
@@ -56,32 +57,49 @@ class VersionView:
             return len(self._entries)
 
     def apply(
-        self, kind: Kind, key: str, event: Challenge | CompanyProfile | None, partition: int, offset: int
+        self,
+        kind: Kind,
+        key: str,
+        event: Challenge | CompanyProfile | None,
+        partition: int,
+        offset: int,
+        topic: str = "",
     ) -> None:
-        """Apply one record of the topic (event None = tombstone) at its position."""
+        """Apply one record of `topic` (event None = tombstone) at its position."""
         with self._lock:
             current = self._entries.get((kind, key))
-            if current is not None and current.partition == partition and offset <= current.offset:
+            same_log = current is not None and current.topic == topic and current.partition == partition
+            if current is not None and same_log and offset <= current.offset:
                 return  # already applied (our own write, seen again by the follower)
             if event is None:
                 version = current.version if current else None
-                self._entries[(kind, key)] = Entry(version, True, partition, offset)
+                self._entries[(kind, key)] = Entry(version, True, partition, offset, topic=topic)
             elif versioning.decide(current.version if current else None, event.version).wins:
                 self._entries[(kind, key)] = Entry(
-                    event.version, False, partition, offset, event if isinstance(event, Challenge) else None
+                    event.version, False, partition, offset, event if isinstance(event, Challenge) else None, topic
                 )
             else:  # a stale or repeated version: the worker ignores it, and so do we
                 assert current is not None  # decide() lets any version win over no version
                 self._entries[(kind, key)] = Entry(
-                    current.version, current.deleted, partition, offset, current.challenge
+                    current.version, current.deleted, partition, offset, current.challenge, topic
                 )
 
-    def apply_record(self, kind: Kind, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:
-        decoded = codec.decode(kind, key, value)
+    def apply_record(
+        self,
+        kind: Kind,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        offset: int,
+        city: str | None = None,
+        topic: str = "",
+    ) -> None:
+        """One record of an entity topic; `city` when it comes from that city's own topic (its rules apply)."""
+        decoded = codec.from_city(city, codec.decode(kind, key, value))
         if isinstance(decoded, codec.Tombstone):
-            self.apply(kind, decoded.key, None, partition, offset)
+            self.apply(kind, decoded.key, None, partition, offset, topic)
         elif isinstance(decoded, (Challenge, CompanyProfile)):
-            self.apply(kind, decoded.key, decoded, partition, offset)
+            self.apply(kind, decoded.key, decoded, partition, offset, topic)
         # codec.Rejected: the worker dead-letters it; it changes nothing
 
 
@@ -92,6 +110,7 @@ class TopicFollower(threading.Thread):
         super().__init__(name="matchmaker-api-follower", daemon=True)
         self.view = view
         self.topics = topics  # topic name -> kind
+        self.cities = {topic: city for city, topic in settings.city_topics.items()}
         self.settings = settings
         self.poll_ms = poll_ms
         self.ready = threading.Event()
@@ -122,7 +141,13 @@ class TopicFollower(threading.Thread):
         ):
             for record in batch:
                 self.view.apply_record(
-                    self.topics[record.topic], record.key, record.value, record.partition, record.offset
+                    self.topics[record.topic],
+                    record.key,
+                    record.value,
+                    record.partition,
+                    record.offset,
+                    self.cities.get(record.topic),
+                    record.topic,
                 )
 
     def _caught_up(self) -> None:

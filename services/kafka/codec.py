@@ -64,6 +64,28 @@ def decode(kind: Kind, key: bytes | None, value: bytes | None) -> Decoded:
     return event
 
 
+def from_city(city: str | None, decoded: Decoded) -> Decoded:
+    """A message of a city's own topic (`city`; None for the trusted topics): that city's challenges only.
+
+    A city cannot delete through its topic: a tombstone carries no city, so it could erase another
+    city's challenge; it closes its own by publishing it with status "closed" and a higher version.
+    """
+    if city is None or isinstance(decoded, Rejected):
+        return decoded
+    if isinstance(decoded, Tombstone):
+        return Rejected(
+            f"a city's topic cannot delete (tombstone of {decoded.key!r}); publish the challenge with status "
+            '"closed" and a higher version instead',
+            "city-tombstone",
+        )
+    if isinstance(decoded, Challenge) and decoded.city != city:
+        return Rejected(
+            f"the topic of {city} carries a challenge of {decoded.city}: a city publishes only its own",
+            "city-mismatch",
+        )
+    return decoded
+
+
 def describe_validation_error(error: ValidationError) -> str:
     parts = []
     for item in error.errors(include_url=False):

@@ -19,12 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from services.errors import BrokerError
+from services.kafka import credentials
+from services.kafka.access import BROKER, OPERATOR
+from services.kafka.clients import tls_dir
+from services.kafka.credentials import LOCAL_PRINCIPALS, write_private
+from services.kafka.tls import ensure_tls
 from services.settings import Settings
 
 BROKER_FILES = Path(__file__).resolve().parent / "broker"  # package data: real files, as mvn and java need
 POM = BROKER_FILES / "pom.xml"
 LOG4J_CONFIG = BROKER_FILES / "log4j2.properties"
 MIN_JAVA = 17
+SECURED_MARKER = "secured"  # written when the storage was formatted with credentials (this version)
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,7 @@ class LocalBroker:
         self._format_once()
         process = self._start()
         self._wait_ready(process, timeout)
+        self._grant_services()
         return self.status()
 
     def down(self, timeout: float = 30.0) -> bool:
@@ -124,19 +131,46 @@ class LocalBroker:
 
     # -- internals ----------------------------------------------------------------------------
     def _config(self) -> Path:
+        """server.properties: SASL_SSL (SCRAM) for clients and replication, mutual TLS for the controller,
+        ACLs on with the operator as the one super user; a SASL_PLAINTEXT listener only when asked for."""
         port, controller = self.settings.kafka_port, self.settings.controller_port
+        tls = ensure_tls(tls_dir(self.settings.home))
+        broker_password = credentials.ensure(self.settings.home, BROKER)
+        listeners = [f"SASL_SSL://127.0.0.1:{port}", f"CONTROLLER://127.0.0.1:{controller}"]
+        if self.settings.kafka_debug_listener:
+            listeners.append(f"DEBUG://127.0.0.1:{self.settings.debug_port}")
+        scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
         path = self.dir / "server.properties"
-        path.write_text(
+        write_private(
+            path,
             "\n".join(
                 [
                     "process.roles=broker,controller",
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{controller}",
-                    f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
-                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+                    f"listeners={','.join(listeners)}",
+                    f"advertised.listeners=SASL_SSL://127.0.0.1:{port}",
                     "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    "inter.broker.listener.name=SASL_SSL",
+                    "listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL,DEBUG:SASL_PLAINTEXT",
+                    # clients and brokers: SCRAM over TLS; the broker's own user replicates
+                    "sasl.enabled.mechanisms=SCRAM-SHA-512",
+                    "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512",
+                    f'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config={scram_login} username="{BROKER}" '
+                    f'password="{broker_password}";',
+                    f"listener.name.debug.scram-sha-512.sasl.jaas.config={scram_login};",
+                    "ssl.keystore.type=PEM",
+                    f"ssl.keystore.location={tls.broker_keystore}",
+                    "ssl.truststore.type=PEM",
+                    f"ssl.truststore.location={tls.ca_cert}",
+                    # the controller listener: SCRAM cannot authenticate there (its credentials live in the
+                    # metadata the controller serves), so the broker proves itself with its certificate
+                    "listener.name.controller.ssl.client.auth=required",
+                    "ssl.principal.mapping.rules=RULE:^CN=([^,]+)$/$1/,DEFAULT",
+                    # authorisation: nothing is allowed that an ACL does not allow
+                    "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                    "allow.everyone.if.no.acl.found=false",
+                    f"super.users=User:{OPERATOR};User:{BROKER}",
                     f"log.dirs={self.dir / 'data'}",
                     f"num.partitions={self.settings.partitions}",
                     "offsets.topic.replication.factor=1",
@@ -147,11 +181,11 @@ class LocalBroker:
                     "share.coordinator.state.topic.replication.factor=1",
                     "share.coordinator.state.topic.min.isr=1",
                     "group.initial.rebalance.delay.ms=0",
-                    "auto.create.topics.enable=true",
+                    "auto.create.topics.enable=false",
                     "log.retention.hours=168",
                     "",
                 ]
-            )
+            ),
         )
         return path
 
@@ -171,14 +205,40 @@ class LocalBroker:
         )
 
     def _format_once(self) -> None:
+        """Format the storage once, with the SCRAM credentials of the broker, the operator and the services
+        (KRaft writes them into the first metadata; no client can connect before that)."""
+        self._retire_plaintext_storage()
         self.dir.mkdir(parents=True, exist_ok=True)
         config = self._config()
         if (self.dir / "data" / "meta.properties").exists():
             return
         cluster_id = self._java("kafka.tools.StorageTool", "random-uuid").stdout.strip().splitlines()[-1]
-        result = self._java("kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone")
+        command = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone"]
+        passwords = []
+        for principal in LOCAL_PRINCIPALS:
+            passwords.append(credentials.ensure(self.settings.home, principal))
+            command += ["--add-scram", f"SCRAM-SHA-512=[name={principal},password={passwords[-1]}]"]
+        # the passwords reach the tool through a 0600 argument file (`java @file`: the main class and its
+        # arguments), never the command line, where `ps` would show them
+        arguments = self.dir / "format.args"
+        write_private(arguments, "\n".join(f'"{a}"' for a in command) + "\n")
+        try:
+            result = self._java(f"@{arguments}")
+        finally:
+            arguments.unlink(missing_ok=True)
         if result.returncode != 0:
-            raise BrokerError("formatting KRaft storage failed: " + (result.stderr or result.stdout).strip()[-300:])
+            output = (result.stderr or result.stdout).strip()[-300:]
+            for password in passwords:
+                output = output.replace(password, "***")
+            raise BrokerError("formatting KRaft storage failed: " + output)
+        (self.dir / SECURED_MARKER).write_text("SASL_SSL, SCRAM-SHA-512, StandardAuthorizer\n")
+
+    def _retire_plaintext_storage(self) -> None:
+        """Storage formatted by an earlier, plaintext version has no credentials: move it aside, once."""
+        if (self.dir / "data" / "meta.properties").exists() and not (self.dir / SECURED_MARKER).exists():
+            aside = self.dir.with_name(f"{self.dir.name}.plaintext-{int(time.time())}")
+            self.dir.rename(aside)
+            print(f"the local broker's data predates authentication; moved to {aside}, starting a new one", flush=True)
 
     def _start(self) -> subprocess.Popen:
         logs = self.dir / "logs"
@@ -223,6 +283,12 @@ class LocalBroker:
                     pass
             time.sleep(0.5)
         raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.dir / 'logs' / 'server.log'}")
+
+    def _grant_services(self) -> None:
+        """The project's topics and the services' ACLs for these settings (tests add their namespaces')."""
+        from services.kafka import access
+
+        access.sync(self.settings)
 
     def _running_pid(self) -> int | None:
         try:

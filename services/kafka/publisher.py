@@ -1,7 +1,7 @@
 """Publishing challenges and company profiles to Kafka with kafka-python (the Python SDK).
 
     from services.kafka.publisher import Publisher
-    with Publisher.from_settings(Settings()) as publisher:    # or Publisher("127.0.0.1:9092")
+    with Publisher.from_settings(Settings()) as publisher:    # or Publisher.from_config(granted_json)
         publisher.publish_challenge(Challenge(...))
 
 Events are validated with the same `schemas` models as the worker before they are sent, and each
@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kafka.errors import MessageSizeTooLargeError
+from pydantic import SecretStr
 
 from schemas import Challenge, CompanyProfile
 from services.datasets import load_jsonl
@@ -33,9 +34,36 @@ class Publisher:
         companies_topic: str = "companies",
         max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
-        # everything but the servers (later: credentials) comes from the environment, as for any client
+        # everything but the servers (security protocol, credential, CA) comes from the environment
         settings = Settings().model_copy(update={"kafka_bootstrap_servers": bootstrap_servers})
         self._setup(settings, challenges_topic, companies_topic, max_request_size)
+
+    @classmethod
+    def from_config(cls, config: dict, max_request_size: int = DEFAULT_MAX_REQUEST_SIZE) -> Publisher:
+        """A Publisher from the JSON `matchmaker access grant --city NAME --json` prints (kafka-python names).
+
+        A city's principal may write only its `challenges_topic`; a platform's only its `companies_topic`.
+        """
+        settings = Settings().model_copy(
+            update={
+                "kafka_bootstrap_servers": config["bootstrap_servers"],
+                "kafka_security_protocol": config.get("security_protocol", "SASL_SSL"),
+                "kafka_sasl_mechanism": config.get("sasl_mechanism", "SCRAM-SHA-512"),
+                "kafka_username": config.get("sasl_plain_username"),
+                "kafka_password": SecretStr(config["sasl_plain_password"])
+                if config.get("sasl_plain_password")
+                else None,
+                "kafka_ca_file": Path(config["ssl_cafile"]) if config.get("ssl_cafile") else None,
+            }
+        )
+        publisher = cls.__new__(cls)
+        publisher._setup(
+            settings,
+            config.get("challenges_topic", "challenges"),
+            config.get("companies_topic", "companies"),
+            max_request_size,
+        )
+        return publisher
 
     @classmethod
     def from_settings(cls, settings: Settings, max_request_size: int = DEFAULT_MAX_REQUEST_SIZE) -> Publisher:

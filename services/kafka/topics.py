@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError
 
+from services.errors import ConfigurationError
 from services.kafka import clients
 from services.settings import Settings
 
@@ -18,9 +19,25 @@ def topic_spec(settings: Settings, partitions: int, compact: bool = False) -> di
 
 
 def topic_specs(settings: Settings) -> dict[str, dict]:
+    """The topics producers and consumers outside the worker share: created by the operator."""
     return {
-        settings.topic_challenges: topic_spec(settings, settings.partitions, compact=True),
-        settings.topic_companies: topic_spec(settings, settings.partitions, compact=True),
+        **source_topic_specs(settings),
+        **output_topic_specs(settings),
+    }
+
+
+def source_topic_specs(settings: Settings) -> dict[str, dict]:
+    """Where events come in: the trusted challenges topic, each city's own, the companies topic."""
+    specs = {settings.topic_challenges: topic_spec(settings, settings.partitions, compact=True)}
+    for topic in settings.city_topics.values():
+        specs[topic] = topic_spec(settings, settings.city_partitions, compact=True)
+    specs[settings.topic_companies] = topic_spec(settings, settings.partitions, compact=True)
+    return specs
+
+
+def output_topic_specs(settings: Settings) -> dict[str, dict]:
+    """What the worker writes (it may create these itself)."""
+    return {
         settings.topic_matches: topic_spec(settings, settings.partitions),
         settings.topic_dead_letters: topic_spec(settings, 1),
     }
@@ -75,8 +92,23 @@ def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
                 admin.create_topics(missing, wait_for_metadata=True)
             except TopicAlreadyExistsError:
                 pass
+            except TopicAuthorizationFailedError as error:
+                raise ConfigurationError(
+                    f"topics {sorted(missing)} are missing and principal {settings.kafka_username or 'operator'} "
+                    "may not create them; the operator creates the project's topics (`matchmaker access sync`)"
+                ) from error
     finally:
         admin.close()
+
+
+def missing(settings: Settings, names: list[str]) -> list[str]:
+    """The topics of `names` this principal cannot see (absent, or not allowed to describe)."""
+    admin = clients.admin(settings, client_id="matchmaker-admin")
+    try:
+        existing = set(admin.list_topics())
+    finally:
+        admin.close()
+    return [name for name in names if name not in existing]
 
 
 def ensure_topics(settings: Settings) -> None:

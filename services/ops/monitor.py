@@ -441,6 +441,7 @@ def create_app(settings: Settings, start: bool = True) -> FastAPI:
 def serve(settings: Settings) -> None:
     import uvicorn
 
+    settings = settings.as_principal("monitor")
     monitor = settings.monitor
     banner = (
         f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "

@@ -32,7 +32,7 @@ class PartitionLag:
 
 
 def worker_topics(settings: Settings) -> list[str]:
-    return [settings.topic_challenges, settings.topic_companies, settings.shard_input_topic, settings.partials_topic]
+    return [*settings.challenge_topics, settings.topic_companies, settings.shard_input_topic, settings.partials_topic]
 
 
 def group_lag(admin: KafkaAdminClient, group: str, topics: list[str]) -> list[PartitionLag]:

@@ -32,6 +32,18 @@ def skip_reason(previous: EntityRecord | None, version: int) -> SkipReason | Non
     return None
 
 
+def foreign_city(previous: EntityRecord | None, source_city: str | None) -> bool:
+    """True when a city's own topic carries a challenge id that another city's challenge already has.
+
+    A city may not take over (or re-open) another city's challenge by reusing its id; the trusted
+    topic (source_city None: the API, which checks ownership itself, or the operator) may.
+    """
+    if source_city is None or previous is None:
+        return False
+    owner = previous.city
+    return owner is not None and owner != source_city
+
+
 def merge_step(state: MergeState | None, partial: Partial, top_k: int) -> tuple[MergeState, list[Match] | None] | None:
     """The merge state after `partial`, and the merged top list when this partial completed it.
 

@@ -63,6 +63,7 @@ class EmbedStage:
         self.encoder = encoder
         self.shard_input = shard_input
         self.dead_letters = dead_letters
+        self.cities = {topic: city for city, topic in settings.city_topics.items()}  # topic -> its city
 
     async def run(self, stream: faust.StreamT) -> None:
         s = self.settings
@@ -75,9 +76,10 @@ class EmbedStage:
         pending = []
         for event in events:
             message = event.message
-            kind: codec.Kind = "challenge" if message.topic == self.settings.topic_challenges else "company"
+            kind: codec.Kind = "company" if message.topic == self.settings.topic_companies else "challenge"
             metrics.EVENTS_CONSUMED.labels(message.topic).inc()
-            decoded = codec.decode(kind, message.key, message.value)
+            city = self.cities.get(message.topic)
+            decoded = codec.from_city(city, codec.decode(kind, message.key, message.value))
             if isinstance(decoded, codec.Rejected):
                 metrics.DEAD_LETTERS.labels(decoded.category).inc()
                 log.warning(
@@ -99,7 +101,12 @@ class EmbedStage:
             for (event, entity), vector in zip(accepted, vectors, strict=True):
                 kind = "challenge" if isinstance(entity, Challenge) else "company"
                 payload = ShardInput(
-                    kind, entity.model_dump(mode="json"), codec.encode_vector(vector), model, event.message.timestamp
+                    kind,
+                    entity.model_dump(mode="json"),
+                    codec.encode_vector(vector),
+                    model,
+                    event.message.timestamp,
+                    source_city=self.cities.get(event.message.topic),
                 )
                 pending += await self.route(payload, kind, entity.key)
         await confirm(pending)

@@ -5,12 +5,12 @@ attribute copies per event. Field names are the JSON keys written before these t
 changelogs and internal topics written by an older worker still load. Absent optional fields are
 left out of the JSON (the worker reads "deleted" by its presence, as it always did).
 
-    shard-input topic   ShardInput   {"kind", "entity", "vector", "model", "source_timestamp"}
+    shard-input topic   ShardInput   {"kind", "entity", "vector", "model", "source_timestamp"[, "source_city"]}
                                      {"kind", "deleted", "source_timestamp"}   (a tombstone)
                                      {"kind": "sync"}                         (build the index now)
     partials topic      Partial      {"challenge_id", "version", "shard", "shards", "source_timestamp", "matches"}
     companies/challenges EntityRecord {"shard", "version", "entity", "vector", "model", "sent"}
-                                     {"shard", "version", "<why>": true, "sent": true}   (erased)
+                                     {"shard", "version", "<why>": true, "sent": true[, "owner"]}   (erased)
     merges table        MergeState   {"version", "parts": {"<shard>": [match, ...]}} | {"version", "done": true}
 """
 
@@ -57,13 +57,14 @@ class ShardInput:
     model: str | None = None  # the embedder that made `vector`
     source_timestamp: float | None = None  # the source message's timestamp (ms), for latency metrics
     deleted: str | None = None  # the id of a tombstoned entity
+    source_city: str | None = None  # set when the event came from a city's own topic (not the trusted one)
 
     def to_json(self) -> bytes:
         data: dict[str, Any] = {"kind": self.kind}
         if self.deleted is not None:
             data["deleted"] = self.deleted
         else:
-            for name in ("entity", "vector", "model"):
+            for name in ("entity", "vector", "model", "source_city"):
                 value = getattr(self, name)
                 if value is not None:
                     data[name] = value
@@ -81,6 +82,7 @@ class ShardInput:
             data.get("model"),
             data.get("source_timestamp"),
             data.get("deleted"),
+            data.get("source_city"),
         )
 
 
@@ -135,15 +137,26 @@ class EntityRecord:
     model: str | None = None
     sent: bool = False
     erased: Erasure | None = None  # stored as the key "<erased>": true
+    owner: str | None = None  # a challenge's city, kept when it is erased (who may re-open the id)
 
     @property
     def indexed(self) -> bool:
         """True when the record holds an entity to index (not erased)."""
         return self.entity is not None
 
+    @property
+    def city(self) -> str | None:
+        """The city a challenge record belongs to (erased or not); None for companies."""
+        if self.entity is not None:
+            return self.entity.get("city")
+        return self.owner
+
     def to_dict(self) -> dict[str, Any]:
         if self.erased is not None:
-            return {"shard": self.shard, "version": self.version, self.erased: True, "sent": self.sent}
+            data: dict[str, Any] = {"shard": self.shard, "version": self.version, self.erased: True, "sent": self.sent}
+            if self.owner is not None:
+                data["owner"] = self.owner
+            return data
         return {
             "shard": self.shard,
             "version": self.version,
@@ -166,6 +179,7 @@ class EntityRecord:
             data.get("model"),
             bool(data.get("sent")),
             erased,
+            data.get("owner"),
         )
 
 

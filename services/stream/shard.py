@@ -8,6 +8,7 @@ and sends the shard's top list to the merge stage.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,7 +22,7 @@ from schemas import Challenge, CompanyProfile
 from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
-from services.stream.decisions import skip_reason
+from services.stream.decisions import foreign_city, skip_reason
 from services.stream.embed import Encoder
 from services.stream.messages import EntityRecord, Erasure, Partial, ShardInput
 from services.stream.outputs import MatchOutput, confirm
@@ -45,8 +46,10 @@ class ShardStage:
         partials: faust.TopicT,
         companies: TableT,
         challenges: TableT,
+        dead_letters: faust.TopicT,
     ) -> None:
         self.settings = settings
+        self.dead_letters = dead_letters
         self.encoder = encoder
         self.output = output
         self.partials = partials
@@ -63,7 +66,7 @@ class ShardStage:
                 pass
             elif payload.kind == "company":
                 await self.on_company(ranker, shard, payload)
-            else:
+            elif not await self._refused(event, shard, payload):
                 await self.on_challenge(ranker, shard, payload)
             self._count_index()
 
@@ -154,9 +157,37 @@ class ShardStage:
         metrics.IGNORED_VERSIONS.labels(kind, why).inc()
         return True
 
-    def _erase(self, table: TableT, key: str, shard: int, version: int, why: Erasure, kind: str) -> None:
-        """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector."""
-        table[key] = EntityRecord(shard, version, sent=True, erased=why).to_dict()
+    async def _refused(self, event: faust.EventT, shard: int, payload: ShardInput) -> bool:
+        """True when a city's topic reuses the id of another city's challenge: every shard ignores it (so it
+        is never ranked) and shard 0 alone writes the dead letter, so there is one per event."""
+        if payload.entity is None or payload.source_city is None:
+            return False
+        challenge_id = payload.entity["challenge_id"]
+        previous = EntityRecord.from_dict(self.challenges.get(challenge_key(shard, challenge_id)))
+        if not foreign_city(previous, payload.source_city):
+            return False
+        metrics.IGNORED_VERSIONS.labels("challenge", "foreign-city").inc()
+        if shard == 0:
+            owner = previous.city if previous is not None else None
+            reason = f"challenge {challenge_id!r} belongs to {owner}; {payload.source_city} may not publish it"
+            log.warning("dead letter (shard input %s@%s): %s", shard, event.message.offset, reason)
+            record = codec.dead_letter(
+                self.settings.city_topic(payload.source_city),
+                event.message.partition,
+                event.message.offset,
+                challenge_id.encode(),
+                json.dumps(payload.entity).encode(),
+                codec.Rejected(reason, "foreign-challenge"),
+            )
+            await confirm([await self.dead_letters.send(key=challenge_id.encode(), value=record)])
+        return True
+
+    def _erase(
+        self, table: TableT, key: str, shard: int, version: int, why: Erasure, kind: str, owner: str | None = None
+    ) -> None:
+        """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector;
+        a challenge keeps its city, so another city cannot re-open the id."""
+        table[key] = EntityRecord(shard, version, sent=True, erased=why, owner=owner).to_dict()
         metrics.ERASED.labels(kind).inc()
 
     async def on_company(self, ranker: Ranker, shard: int, payload: ShardInput) -> None:
@@ -189,7 +220,7 @@ class ShardStage:
             key = challenge_key(shard, challenge_id)
             previous = EntityRecord.from_dict(self.challenges.get(key))
             if previous is not None:
-                self._erase(self.challenges, key, shard, previous.version, "deleted", "challenge")
+                self._erase(self.challenges, key, shard, previous.version, "deleted", "challenge", previous.city)
             return
         challenge = Challenge.model_validate(payload.entity)
         key = challenge_key(shard, challenge.challenge_id)
@@ -197,7 +228,7 @@ class ShardStage:
             return
         if challenge.status == "closed":  # never matched again; its text is no longer needed
             ranker.remove_challenge(challenge.challenge_id)
-            self._erase(self.challenges, key, shard, challenge.version, "closed", "challenge")
+            self._erase(self.challenges, key, shard, challenge.version, "closed", "challenge", challenge.city)
             return
         vector = await self._vector(payload, lambda: challenge_text(challenge))
         ranker.upsert_challenge(challenge, vector)

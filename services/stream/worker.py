@@ -30,6 +30,7 @@ from typing import Any
 
 import faust
 
+from services.errors import ConfigurationError
 from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
 from services.settings import Settings
 from services.stream import metrics
@@ -65,7 +66,7 @@ class MatchWorker:
     # -- topology -----------------------------------------------------------------------------
     def _declare(self) -> None:
         s, app = self.settings, self.app
-        self.sources = raw_topic(app, s.topic_challenges, s.topic_companies)
+        self.sources = raw_topic(app, *s.challenge_topics, s.topic_companies)
         self.shard_input = raw_topic(app, s.shard_input_topic, partitions=s.shards, internal=True)
         self.partials = raw_topic(app, s.partials_topic, partitions=s.shards, internal=True)
         self.matches = raw_topic(app, s.topic_matches)
@@ -76,14 +77,16 @@ class MatchWorker:
         self.merges = json_table(app, "merges", s.shards)
         output = MatchOutput(self.matches, self.encoder)
         self.embed = EmbedStage(s, self.encoder, self.shard_input, self.dead_letters)
-        self.shard = ShardStage(s, self.encoder, output, self.partials, self.companies, self.challenges)
+        self.shard = ShardStage(
+            s, self.encoder, output, self.partials, self.companies, self.challenges, self.dead_letters
+        )
         self.merge = MergeStage(s, output, self.merges)
         app.agent(self.sources, name="embed")(self.embed.run)
         app.agent(self.shard_input, name="shard")(self.shard.run)
         app.agent(self.partials, name="merge")(self.merge.run)
         app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]  # Faust's signal type
         app.task(self._announce)
-        sources = (s.topic_challenges, s.topic_companies, s.shard_input_topic, s.partials_topic)
+        sources = (*s.challenge_topics, s.topic_companies, s.shard_input_topic, s.partials_topic)
         self.watchdog = Watchdog(s, app, sources)
         app.timer(s.watchdog_interval)(self.watchdog.check)
         app.page("/healthz")(self._healthz)  # type: ignore[arg-type]  # Faust accepts a coroutine function of the request
@@ -129,10 +132,22 @@ class MatchWorker:
 def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
     from matcher.bridge import preload as preload_language_resources
-    from services.kafka.topics import create_missing, ensure_topics, worker_topic_specs
+    from services.kafka.topics import (
+        create_missing,
+        missing,
+        output_topic_specs,
+        source_topic_specs,
+        worker_topic_specs,
+    )
 
-    ensure_topics(settings)
-    create_missing(settings, worker_topic_specs(settings))
+    settings = settings.as_principal("worker")
+    absent = missing(settings, list(source_topic_specs(settings)))
+    if absent:  # Faust would subscribe anyway and never fetch them once they appear
+        raise ConfigurationError(
+            f"source topics {absent} do not exist (or principal {settings.kafka_username} may not read them); "
+            "the operator creates them: `matchmaker access sync`"
+        )
+    create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings)})
     worker = MatchWorker(settings)
     _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
     preload_language_resources()  # likewise Voikko and the dictionaries of the language bridge

@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from services.kafka import access
 from services.kafka.local import LocalBroker
-from services.kafka.topics import ensure_topics
 from services.settings import Settings
 
 
@@ -49,5 +49,5 @@ def make_namespace(base: Settings, **overrides: object) -> Settings:
         **overrides,
     }
     settings = base.model_copy(update=fields)
-    ensure_topics(settings)
+    access.sync(settings)  # its topics, and the services' ACLs on them
     return settings

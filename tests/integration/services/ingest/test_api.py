@@ -28,7 +28,7 @@ from services.kafka import clients
 from services.kafka.publisher import Publisher
 from services.kafka.results import read_matches
 from services.settings import PROJECT_ROOT, Settings
-from tests.support import ARTIFACTS
+from tests.support import ARTIFACTS, kcat
 from tests.support.broker import free_port, make_namespace
 from tests.support.processes import WorkerProcess
 from tests.support.waiting import wait_until
@@ -545,9 +545,7 @@ def test_schemathesis_finds_no_server_errors(api: ApiProcess, tmp_path, run_name
 # -- interop: kcat to the topic, curl to the API, matches from a real worker -----------------------
 
 
-@pytest.mark.skipif(
-    shutil.which("kcat") is None, reason="kcat is not installed (Debian/Ubuntu: apt-get install -y kcat)"
-)
+@pytest.mark.skipif(not kcat.available(), reason="kcat is not installed (Debian/Ubuntu: apt-get install -y kcat)")
 @pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Settings, tmp_path):
     ns = make_namespace(broker_settings)
@@ -556,15 +554,13 @@ def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Sett
     try:
         city_token = api.tokens.issue(city="Turku")[0]
         company_token = api.tokens.issue(company_id="co-curl")[0]
+        # kcat speaks SASL_SSL with the credentials the operator grants: Turku's own, and a platform's
+        turku = kcat.grant(ns, tmp_path, "--city", "Turku")
+        platform = kcat.grant(ns, tmp_path, "--platform", "interop")
 
-        def kcat(topic: str, key: str, value: dict) -> None:
-            subprocess.run(
-                ["kcat", "-P", "-b", ns.bootstrap_servers, "-t", topic, "-K", "|", "-X", "acks=all"],
-                input=f"{key}|{json.dumps(value)}\n",
-                text=True,
-                check=True,
-                timeout=30,
-            )
+        def publish(properties: Path, topic: str, key: str, value: dict) -> None:
+            result = kcat.publish(properties, topic, [f"{key}|{json.dumps(value)}"])
+            assert kcat.delivered(result), result.stderr
 
         def curl(method: str, path: str, token: str, body: dict) -> dict:
             out = subprocess.run(
@@ -592,8 +588,9 @@ def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Sett
             assert status == "202", out
             return json.loads(text)
 
-        kcat(
-            ns.topic_challenges,
+        publish(
+            turku,
+            ns.city_topic("Turku"),
             "ch-tku-kcat",
             {
                 "challenge_id": "ch-tku-kcat",
@@ -630,7 +627,8 @@ def test_kcat_and_curl_publish_and_the_worker_matches_both(broker_settings: Sett
                 "description": "Cut heating energy in schools with sensors and smarter control.",
             },
         )
-        kcat(
+        publish(
+            platform,
             ns.topic_companies,
             "co-kcat",
             {

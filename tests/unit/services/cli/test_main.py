@@ -15,6 +15,7 @@ from tests.support import PROJECT_ROOT
 
 COMMANDS = [
     "kafka",
+    "access",
     "worker",
     "publish",
     "matches",

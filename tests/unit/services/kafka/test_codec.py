@@ -54,3 +54,21 @@ def test_dead_letter_keeps_non_utf8_value_as_base64():
 def test_vectors_round_trip_exactly():
     vector = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     assert np.array_equal(codec.decode_vector(codec.encode_vector(vector)), vector)
+
+
+# -- a city's own topic ---------------------------------------------------------------------------
+
+
+def test_a_city_topic_carries_that_citys_challenges_only():
+    oulu = codec.decode("challenge", b"ch-1", json.dumps(CHALLENGE).encode())
+    assert codec.from_city("Oulu", oulu) is oulu
+    refused = codec.from_city("Helsinki", oulu)
+    assert isinstance(refused, codec.Rejected) and refused.category == "city-mismatch"
+    assert "Helsinki carries a challenge of Oulu" in refused.reason
+    assert codec.from_city(None, oulu) is oulu  # the trusted topic: the API checked the city itself
+
+
+def test_a_city_topic_cannot_delete_because_a_tombstone_names_no_city():
+    refused = codec.from_city("Oulu", codec.Tombstone("challenge", "ch-1"))
+    assert isinstance(refused, codec.Rejected) and refused.category == "city-tombstone"
+    assert '"closed"' in refused.reason

@@ -170,3 +170,18 @@ def test_the_decisions_need_no_stream_framework():
     code = "import sys, services.stream.decisions, services.stream.routing; print(sorted({'faust', 'aiokafka'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# -- tenants -------------------------------------------------------------------------------------
+
+
+def test_a_city_cannot_take_over_another_citys_challenge_id():
+    from services.stream.decisions import foreign_city
+
+    espoo = EntityRecord(0, 3, {"challenge_id": "ch-1", "city": "Espoo"}, "vec", "model", sent=True)
+    assert foreign_city(espoo, "Helsinki")
+    assert not foreign_city(espoo, "Espoo")
+    assert not foreign_city(espoo, None)  # the trusted topic (API, operator)
+    assert not foreign_city(None, "Helsinki")  # a new id is anyone's
+    closed = EntityRecord.from_dict(EntityRecord(0, 4, sent=True, erased="closed", owner="Espoo").to_dict())
+    assert foreign_city(closed, "Helsinki")  # a closed challenge keeps its owner: no re-opening by another city
