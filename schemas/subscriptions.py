@@ -24,7 +24,7 @@ def _http_url(value: str) -> str:
     value = value.strip()
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError("must be an absolute http:// or https:// URL")
+        raise ValueError("must be an absolute https:// URL (http:// only to a loopback host in development)")
     return value
 
 
@@ -39,7 +39,10 @@ class Subscription(_Event):
     """A company's webhook. Topic `subscriptions`, key = company_id; null value = unsubscribe."""
 
     company_id: Identifier
-    url: WebhookUrl = Field(description="Webhook that receives POSTed JSON notifications (http or https).")
+    url: WebhookUrl = Field(
+        description="Webhook that receives POSTed JSON notifications: https on a public address "
+        "(plain http only to a loopback host, in development). Redirects are not followed.",
+    )
     secret: str = Field(
         min_length=16,
         max_length=256,

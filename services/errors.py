@@ -51,6 +51,10 @@ class MessageTooLarge(InvalidInputError):
     """An event too large for Kafka: refused before it leaves this process."""
 
 
+class RefusedDestination(InvalidInputError):
+    """A webhook URL the notifier must not call: not https, or a host inside a private network (SSRF)."""
+
+
 class StalledError(MatchmakerError):
     """Waiting for processing gave up: the consumer exited, or its group stayed behind past the timeout."""
 

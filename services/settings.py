@@ -127,6 +127,11 @@ class DeliverySettings(BaseSettings):
     notify_timeout: float = Field(
         default=10.0, gt=0, description="Seconds for one webhook request (connect + response)."
     )
+    notify_allow_loopback_http: bool = Field(
+        default=False,
+        description="Development only: webhooks may go to loopback hosts, over plain http too. Otherwise "
+        "only https to public addresses (services/delivery/outbound.py).",
+    )
     digest_period: float = Field(default=86400.0, gt=0, description="Seconds between two digests of a company (daily).")
     digest_offset: float = Field(
         default=0.0,

@@ -16,7 +16,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.",
     )
     subscribe.add_argument("--company", required=True, help="company_id")
-    subscribe.add_argument("--url", required=True, help="webhook URL (http/https) that receives POSTed JSON")
+    subscribe.add_argument(
+        "--url",
+        required=True,
+        help="https webhook URL on a public address that receives POSTed JSON "
+        "(plain http only to a loopback host, with MATCHMAKER_NOTIFY_ALLOW_LOOPBACK_HTTP=true)",
+    )
     subscribe.add_argument(
         "--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)"
     )
@@ -63,6 +68,7 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
 
     from schemas import Subscription
     from services.delivery.subscriptions import (
+        check_webhook_url,
         ensure_notifier_topics,
         publish_subscription,
     )
@@ -73,6 +79,7 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
         )
     except ValidationError as error:
         raise InvalidInputError(str(error)) from error
+    check_webhook_url(settings, subscription.url)  # before touching the broker: a refused URL needs none
     ensure_notifier_topics(settings)
     publish_subscription(settings, subscription)
     print(

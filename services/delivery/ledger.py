@@ -31,6 +31,7 @@ from services.delivery.messages import (
     DEAD,
     DELIVERED,
     PENDING,
+    REFUSED,
     STALE,
     UNSUBSCRIBED,
     DeliveryEntry,
@@ -333,11 +334,13 @@ def on_outcome(
 
     Every failed attempt is followed by another until `policy.attempts` were made, PERMANENT ones
     included (a receiver answering 404 or 410 may be fixed within the backoff): then a dead letter.
+    A REFUSED destination (an internal address: services/delivery/outbound.py) is dead-lettered at
+    once: retrying would only knock on the same internal door again.
     """
     at = now.isoformat()
     if outcome.delivered:
         return Delivered({m: e.settled(DELIVERED, at, attempts=attempt) for m, e in prepared.live.items()})
-    if attempt < policy.attempts:
+    if attempt < policy.attempts and outcome.kind != REFUSED:
         delay = policy.delay(attempt)
         return Retry(attempt + 1, delay, now + timedelta(seconds=delay))
     assert prepared.notification is not None, "only a prepared notification is attempted"
@@ -348,9 +351,9 @@ def on_outcome(
         company_id=notification.company_id,
         url=url,
         match_ids=list(prepared.live),
-        attempts=policy.attempts,
+        attempts=attempt,
         last_error=outcome.error,
         failed_at=now,
         notification=notification,
     )
-    return GiveUp({m: e.settled(DEAD, at, attempts=policy.attempts) for m, e in prepared.live.items()}, letter)
+    return GiveUp({m: e.settled(DEAD, at, attempts=attempt) for m, e in prepared.live.items()}, letter)

@@ -88,16 +88,17 @@ class ChallengeStatus:
         return cls(data["challenge_id"], data["version"], data["closed"])
 
 
-RETRYABLE, PERMANENT = "retryable", "permanent"
+RETRYABLE, PERMANENT, REFUSED = "retryable", "permanent", "refused"
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """What one webhook request came to, as the sender classified it; the ledger decides what follows.
 
-    `kind` is DELIVERED (2xx), RETRYABLE (a timeout, a transport error, 408/429/5xx) or PERMANENT
-    (another answer, or a URL no request can reach); `error` says what went wrong, in words
-    ("HTTP 503", "ReadTimeout"), for the log and the dead letter.
+    `kind` is DELIVERED (2xx), RETRYABLE (a timeout, a transport error, 408/429/5xx), PERMANENT
+    (another answer, a redirect, or a URL no request can reach) or REFUSED (no request was made: the
+    outbound policy refuses the destination, services/delivery/outbound.py); `error` says what went
+    wrong, in words ("HTTP 503", "ReadTimeout"), for the log and the dead letter.
     """
 
     kind: str

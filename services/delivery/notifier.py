@@ -45,7 +45,7 @@ from pydantic import ValidationError
 from schemas import Challenge, CompanyProfile, MatchResult, Subscription
 from services.delivery import ledger
 from services.delivery.ledger import Send
-from services.delivery.messages import PENDING, ChallengeStatus, DeliveryEntry
+from services.delivery.messages import PENDING, REFUSED, ChallengeStatus, DeliveryEntry, Outcome
 from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
@@ -77,7 +77,12 @@ class Metrics:
         self.matches_delivered = Counter(
             "matchmaker_notified_matches", "Matches delivered (in any notification)", registry=r
         )
-        self.attempts = Counter("matchmaker_notification_attempts", "Webhook requests", ["outcome"], registry=r)
+        self.attempts = Counter(
+            "matchmaker_notification_attempts",
+            "Webhook attempts (outcome: ok, error, refused)",
+            ["outcome"],
+            registry=r,
+        )
         self.retries = Counter("matchmaker_notification_retries", "Attempts after a failed one", registry=r)
         self.dead = Counter("matchmaker_notification_dead_letters", "Notifications given up", ["type"], registry=r)
         self.replays = Counter(
@@ -96,7 +101,7 @@ class Notifier:
         self._queued: set[str] = set()  # notification ids queued or in flight in this process
         self._ready = False  # tables recovered for the current assignment
         d = settings.delivery
-        self.sender = Sender(d.notify_timeout)
+        self.sender = Sender(d.notify_timeout, allow_loopback=d.notify_allow_loopback_http)
         self.retry = ledger.RetryPolicy(d.notify_attempts, d.notify_base_delay, d.notify_max_delay)
         self.digests = ledger.DigestSchedule(d.digest_period, d.digest_offset)
         self._declare()
@@ -398,7 +403,7 @@ class Notifier:
                 outcome = await self.sender.send(
                     subscription.url, subscription.secret, body, job.notification_id, job.kind
                 )
-                self.metrics.attempts.labels("ok" if outcome.delivered else "error").inc()
+                self.metrics.attempts.labels(_attempt_label(outcome)).inc()
                 decision = ledger.on_outcome(prepared, subscription.url, attempt, outcome, self.retry, _now())
                 if isinstance(decision, ledger.Delivered):
                     await self._write(job.partition, decision.settle)
@@ -444,6 +449,11 @@ class Notifier:
             letter.attempts,
             letter.last_error,
         )
+
+
+def _attempt_label(outcome: Outcome) -> str:
+    """ok, error, or refused: no request was made, the destination is internal (outbound.py)."""
+    return "ok" if outcome.delivered else "refused" if outcome.kind == REFUSED else "error"
 
 
 def _now() -> datetime:

@@ -1,6 +1,7 @@
 """Publishing subscriptions and inbox tokens, and creating the delivery side's topics.
 
 matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret S --min-score 0.5 --delivery instant
+    (the URL must pass the outbound policy, services/delivery/outbound.py: https, public addresses only)
 matchmaker unsubscribe --company co-0023
 matchmaker inbox-token issue --company co-0023     # prints the token once; only its SHA-256 is published
 """
@@ -9,10 +10,12 @@ from __future__ import annotations
 
 import secrets
 
+import httpx
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
 from services.bearer import hash_token
+from services.delivery import outbound
 from services.errors import InvalidInputError
 from services.kafka import clients
 from services.kafka.topics import create_missing, delivery_topic_specs, topic_specs
@@ -47,8 +50,19 @@ def _send(settings: Settings, topic: str, key: str, value: bytes | None) -> None
         producer.close()
 
 
+def check_webhook_url(settings: Settings, url: str, resolve: outbound.Resolver = outbound.system_resolver) -> None:
+    """Refuse, when subscribing, a webhook the notifier would refuse to call (services/delivery/outbound.py):
+    the company hears it now rather than finding its notifications dead-lettered."""
+    try:
+        outbound.check_url(url, settings.delivery.notify_allow_loopback_http, resolve)
+    except OSError as error:
+        raise InvalidInputError(f"webhook host {httpx.URL(url).host} does not resolve: {error}") from error
+
+
 def publish_subscription(settings: Settings, subscription: Subscription) -> None:
+    """Publish (or replace) a subscription: the one place subscriptions are written, so the URL is checked here."""
     subscription = Subscription.model_validate(subscription.model_dump())
+    check_webhook_url(settings, subscription.url)
     _send(
         settings,
         settings.delivery.topic_subscriptions,

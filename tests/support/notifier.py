@@ -15,7 +15,8 @@ from tests.support.broker import free_port, make_namespace
 
 
 def make_notifier_namespace(base: Settings, **overrides: object) -> Settings:
-    """A namespace whose delivery section has its own topics and quick retries, digests and sweeps."""
+    """A namespace whose delivery section has its own topics and quick retries, digests and sweeps, and
+    delivers to loopback over plain http (the development setting): the receivers run on 127.0.0.1."""
     namespace = make_namespace(base)
     prefix = namespace.app_id
     fields = {
@@ -29,6 +30,7 @@ def make_notifier_namespace(base: Settings, **overrides: object) -> Settings:
         "notifier_sweep_interval": 0.5,
         "notifier_web_port": free_port(),
         "inbox_port": free_port(),
+        "notify_allow_loopback_http": True,
         **overrides,
     }
     settings = namespace.model_copy(update={"delivery": namespace.delivery.model_copy(update=fields)})

@@ -1,4 +1,8 @@
-"""Real HTTP webhook receivers on 127.0.0.1 (http.server in a thread) with scripted behaviour."""
+"""Real HTTP webhook receivers on 127.0.0.1 (http.server in a thread) with scripted behaviour.
+
+Their URLs are plain http to loopback: a notifier or sender delivers to them only with the development
+setting MATCHMAKER_NOTIFY_ALLOW_LOOPBACK_HTTP (`allow_loopback`); tests/support/notifier.py sets it.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -26,10 +30,24 @@ class Received:
         return self.status is not None and 200 <= self.status < 300
 
 
-class Receiver:
-    """`behaviour(n)` for the n-th request (1-based): an HTTP status, or "hang" (never answers)."""
+@dataclass(frozen=True)
+class Reply:
+    """An answer with headers (a redirect's Location) and optionally an endless body (sent until the
+    client hangs up, at most ENDLESS_CAP bytes)."""
 
-    def __init__(self, behaviour: Callable[[int], int | str] = lambda n: 200) -> None:
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)
+    endless: bool = False
+
+
+ENDLESS_CAP = 1 << 30
+Behaviour = Callable[[int], "int | str | Reply"]
+
+
+class Receiver:
+    """`behaviour(n)` for the n-th request (1-based): an HTTP status, a Reply, or "hang" (never answers)."""
+
+    def __init__(self, behaviour: Behaviour = lambda n: 200) -> None:
         self.behaviour = behaviour
         self.requests: list[Received] = []
         self._lock = threading.Lock()
@@ -42,19 +60,33 @@ class Receiver:
                 with receiver._lock:
                     number = len(receiver.requests) + 1
                     action = receiver.behaviour(number)
+                    reply = action if isinstance(action, Reply) else None if action == "hang" else Reply(int(action))
                     record = Received(
                         {k.lower(): v for k, v in self.headers.items()},
                         body,
-                        None if action == "hang" else int(action),
+                        None if reply is None else reply.status,
                         time.monotonic(),
                     )
                     receiver.requests.append(record)
-                if action == "hang":
+                if reply is None:
                     receiver._release.wait(120)
                     return
-                self.send_response(int(action))
-                self.send_header("Content-Length", "0")
+                self.send_response(reply.status)
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(ENDLESS_CAP if reply.endless else 0))
                 self.end_headers()
+                if reply.endless:
+                    self._flood()
+
+            def _flood(self) -> None:
+                chunk, sent = b"x" * 65536, 0
+                try:
+                    while sent < ENDLESS_CAP:
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+                except OSError:  # the client hung up: what the test expects
+                    pass
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -16,6 +16,7 @@ from services.delivery.messages import (
     DELIVERED,
     PENDING,
     PERMANENT,
+    REFUSED,
     RETRYABLE,
     STALE,
     UNSUBSCRIBED,
@@ -267,6 +268,16 @@ def test_a_permanent_failure_is_retried_like_any_other():
     book = Ledger(subscription())
     decisions = book.deliver(book.see(match()).send, [Outcome(PERMANENT, "HTTP 404"), OK])
     assert isinstance(decisions[0], ledger.Retry) and isinstance(decisions[1], ledger.Delivered)
+
+
+def test_a_refused_destination_is_dead_lettered_at_once_with_the_reason():
+    book = Ledger(subscription())
+    result = match()
+    reason = "webhook host hooks.example resolves to 10.0.0.5, a private address: only public addresses are allowed"
+    (decision,) = book.deliver(book.see(result).send, [Outcome(REFUSED, reason), OK])
+    assert isinstance(decision, ledger.GiveUp)  # no retry: the same internal address would be asked again
+    assert decision.letter.attempts == 1 and decision.letter.last_error == reason
+    assert book.entries[result.match_id].state == DEAD and book.entries[result.match_id].attempts == 1
 
 
 def test_a_single_attempt_policy_gives_up_at_once():
