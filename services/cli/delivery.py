@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+from pathlib import Path
 
 from services.errors import InvalidInputError
 from services.settings import Settings
@@ -13,13 +16,23 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
         "subscribe",
         help="register (or replace) a company's webhook subscription",
-        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.",
+        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic. The "
+        "webhook secret is never a command-line argument: give --secret-file, --secret-stdin or "
+        "MATCHMAKER_WEBHOOK_SECRET, or none to have a strong one generated and printed once (on standard "
+        "output, alone).",
     )
     subscribe.add_argument("--company", required=True, help="company_id")
     subscribe.add_argument("--url", required=True, help="webhook URL (http/https) that receives POSTed JSON")
-    subscribe.add_argument(
-        "--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)"
+    source = subscribe.add_mutually_exclusive_group()
+    source.add_argument(
+        "--secret-file", type=Path, metavar="PATH", help="read the HMAC-SHA256 secret (16-256 characters) from a file"
     )
+    source.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret from standard input (a prompt on a terminal)"
+    )
+    # refused with a message that says why (argv is public); kept so that `--secret X` is not taken for
+    # an abbreviation of --secret-file or --secret-stdin
+    subscribe.add_argument("--secret", dest="secret_on_argv", nargs="?", const="", help=argparse.SUPPRESS)
     subscribe.add_argument("--min-score", type=float, default=0.0, help="only matches with at least this score (0..1)")
     subscribe.add_argument(
         "--delivery",
@@ -59,26 +72,32 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
+    """Publish, and only then show a generated secret: stdout carries nothing else."""
     from pydantic import ValidationError
 
     from schemas import Subscription
-    from services.delivery.subscriptions import (
-        ensure_notifier_topics,
-        publish_subscription,
-    )
+    from services.cli.secret_input import REFUSED, read_secret
+    from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription
 
+    if args.secret_on_argv is not None:
+        raise InvalidInputError(REFUSED)
+    given = read_secret(args.secret_file, args.secret_stdin, os.environ, sys.stdin)
     try:
         subscription = Subscription(
-            company_id=args.company, url=args.url, secret=args.secret, min_score=args.min_score, delivery=args.delivery
+            company_id=args.company, url=args.url, secret=given.secret, min_score=args.min_score, delivery=args.delivery
         )
-    except ValidationError as error:
+    except ValidationError as error:  # about the URL, score or id: the secret was checked before
         raise InvalidInputError(str(error)) from error
     ensure_notifier_topics(settings)
     publish_subscription(settings, subscription)
     print(
         f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
-        f"(min score {subscription.min_score})"
+        f"(min score {subscription.min_score}; secret {'generated' if given.generated else 'from ' + given.source})",
+        file=sys.stderr,
     )
+    if given.generated:
+        print("webhook secret (shown once; configure the receiver with it now):", file=sys.stderr)
+        print(given.secret, flush=True)
     return 0
 
 
