@@ -16,10 +16,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
         "subscribe",
         help="register (or replace) a company's webhook subscription",
-        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic. The "
-        "webhook secret is never a command-line argument: give --secret-file, --secret-stdin or "
-        "MATCHMAKER_WEBHOOK_SECRET, or none to have a strong one generated and printed once (on standard "
-        "output, alone).",
+        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic, its "
+        "webhook secret sealed with the subscriptions key (created when missing). The secret is never a "
+        "command-line argument: give --secret-file, --secret-stdin or MATCHMAKER_WEBHOOK_SECRET, or none to have a "
+        "strong one generated and printed once (on standard output, alone).",
     )
     subscribe.add_argument("--company", required=True, help="company_id")
     subscribe.add_argument("--url", required=True, help="webhook URL (http/https) that receives POSTed JSON")
@@ -72,22 +72,20 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
-    """Publish, and only then show a generated secret: stdout carries nothing else."""
-    from pydantic import ValidationError
-
-    from schemas import Subscription
+    """Seal the secret, publish, and only then show a generated secret: stdout carries nothing else."""
     from services.cli.secret_input import REFUSED, read_secret
-    from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription
+    from services.delivery.keyfile import create_key_file, key_path, load_sealer
+    from services.delivery.subscriptions import ensure_notifier_topics, publish_subscription, sealed_subscription
 
     if args.secret_on_argv is not None:
         raise InvalidInputError(REFUSED)
     given = read_secret(args.secret_file, args.secret_stdin, os.environ, sys.stdin)
-    try:
-        subscription = Subscription(
-            company_id=args.company, url=args.url, secret=given.secret, min_score=args.min_score, delivery=args.delivery
-        )
-    except ValidationError as error:  # about the URL, score or id: the secret was checked before
-        raise InvalidInputError(str(error)) from error
+    path = key_path(settings)
+    if create_key_file(path):
+        print(f"created the subscriptions key {path} (0600); notifiers need a copy of it", file=sys.stderr)
+    subscription = sealed_subscription(
+        load_sealer(path), args.company, args.url, given.secret, min_score=args.min_score, delivery=args.delivery
+    )
     ensure_notifier_topics(settings)
     publish_subscription(settings, subscription)
     print(

@@ -1,6 +1,6 @@
 """Publishing subscriptions and inbox tokens, and creating the delivery side's topics.
 
-matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret S --min-score 0.5 --delivery instant
+matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret-file F --min-score 0.5
 matchmaker unsubscribe --company co-0023
 matchmaker inbox-token issue --company co-0023     # prints the token once; only its SHA-256 is published
 """
@@ -12,7 +12,9 @@ import secrets
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
+from schemas.subscriptions import Delivery
 from services.bearer import hash_token
+from services.delivery.sealing import Sealer
 from services.errors import InvalidInputError
 from services.kafka import clients
 from services.kafka.topics import create_missing, delivery_topic_specs, topic_specs
@@ -45,6 +47,27 @@ def _send(settings: Settings, topic: str, key: str, value: bytes | None) -> None
         producer.send(topic, key=key.encode("utf-8"), value=value).get(timeout=30)
     finally:
         producer.close()
+
+
+def sealed_subscription(
+    sealer: Sealer,
+    company_id: str,
+    url: str,
+    secret: str,
+    min_score: float = 0.0,
+    delivery: Delivery = "instant",
+) -> Subscription:
+    """The subscription record, its secret sealed: the plain secret goes no further than this call."""
+    try:
+        return Subscription(
+            company_id=company_id,
+            url=url,
+            sealed_secret=sealer.seal(company_id, secret),
+            min_score=min_score,
+            delivery=delivery,
+        )
+    except ValidationError as error:  # about the URL, score or id: the plain secret is in none of them
+        raise InvalidInputError(str(error)) from error
 
 
 def publish_subscription(settings: Settings, subscription: Subscription) -> None:

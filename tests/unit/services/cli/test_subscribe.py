@@ -1,18 +1,21 @@
-"""`matchmaker subscribe` takes the webhook secret from anywhere but argv.
+"""`matchmaker subscribe` takes the webhook secret from anywhere but argv, and publishes it sealed.
 
-The broker is replaced by a list of published records.
+The broker is replaced by a list of published records; the real command on the real broker, with its
+argv read from /proc, is in tests/integration/services/delivery/test_notifier.py.
 """
 
 from __future__ import annotations
 
 import io
 import re
+import stat
 
 import pytest
 
 import services.delivery.subscriptions as subscriptions
 from schemas import Subscription
 from services.cli.main import main
+from services.delivery.keyfile import load_sealer
 from tests.support import PROJECT_ROOT
 
 SECRET = "whsec-from-a-file-0123456789"
@@ -21,18 +24,19 @@ COMMAND = ["subscribe", "--company", "co-1", "--url", "https://example.fi/hook"]
 
 @pytest.fixture
 def published(monkeypatch, tmp_path) -> list[Subscription]:
-    """What the command publishes."""
+    """What the command publishes; MATCHMAKER_HOME in tmp_path (the key file is created there)."""
     records: list[Subscription] = []
     monkeypatch.setenv("MATCHMAKER_HOME", str(tmp_path))
     monkeypatch.delenv("MATCHMAKER_WEBHOOK_SECRET", raising=False)
+    monkeypatch.delenv("MATCHMAKER_SUBSCRIPTION_KEY_FILE", raising=False)
     monkeypatch.setattr(subscriptions, "ensure_notifier_topics", lambda settings: None)
     monkeypatch.setattr(subscriptions, "publish_subscription", lambda settings, record: records.append(record))
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     return records
 
 
-def secret_of(tmp_path, record: Subscription) -> str:
-    return record.secret
+def unsealed(tmp_path, record: Subscription) -> str:
+    return load_sealer(tmp_path / "security" / "subscriptions.key").unseal(record.company_id, record.sealed_secret)
 
 
 @pytest.mark.parametrize("flag", [["--secret", SECRET], [f"--secret={SECRET}"], ["--secret"]])
@@ -49,15 +53,16 @@ def test_secret_file(published, capsys, tmp_path):
     path.write_text(SECRET + "\n")  # as `echo` writes it: the newline is not part of the secret
     assert main([*COMMAND, "--secret-file", str(path), "--min-score", "0.5"]) == 0
     (record,) = published
-    assert secret_of(tmp_path, record) == SECRET and record.min_score == 0.5
+    assert unsealed(tmp_path, record) == SECRET and record.min_score == 0.5
     out, err = capsys.readouterr()
     assert out == "" and SECRET not in err and f"secret from {path}" in err
+    assert SECRET not in record.model_dump_json()
 
 
 def test_secret_stdin(published, capsys, tmp_path, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(SECRET + "\n"))
     assert main([*COMMAND, "--secret-stdin"]) == 0
-    assert secret_of(tmp_path, published[0]) == SECRET
+    assert unsealed(tmp_path, published[0]) == SECRET
     out, err = capsys.readouterr()
     assert out == "" and SECRET not in err
 
@@ -65,7 +70,7 @@ def test_secret_stdin(published, capsys, tmp_path, monkeypatch):
 def test_secret_from_the_environment(published, capsys, tmp_path, monkeypatch):
     monkeypatch.setenv("MATCHMAKER_WEBHOOK_SECRET", SECRET)
     assert main(COMMAND) == 0
-    assert secret_of(tmp_path, published[0]) == SECRET
+    assert unsealed(tmp_path, published[0]) == SECRET
     out, err = capsys.readouterr()
     assert out == "" and SECRET not in err and "secret from MATCHMAKER_WEBHOOK_SECRET" in err
 
@@ -75,10 +80,22 @@ def test_without_a_secret_one_is_generated_and_printed_once_alone_on_stdout(publ
     out, err = capsys.readouterr()
     generated = out.strip()
     assert out == generated + "\n" and re.fullmatch(r"[A-Za-z0-9_-]{43}", generated)  # token_urlsafe(32)
-    assert secret_of(tmp_path, published[0]) == generated
+    assert unsealed(tmp_path, published[0]) == generated
     assert "shown once" in err and generated not in err
+    key = tmp_path / "security" / "subscriptions.key"
+    assert f"created the subscriptions key {key}" in err and stat.S_IMODE(key.stat().st_mode) == 0o600
     assert main(COMMAND) == 0
     assert capsys.readouterr().out.strip() != generated  # every subscribe without a secret gets a new one
+    assert "created" not in capsys.readouterr().err  # the key file is made once
+
+
+def test_the_key_file_setting_is_used(published, tmp_path, monkeypatch):
+    key = tmp_path / "elsewhere" / "subs.key"
+    monkeypatch.setenv("MATCHMAKER_SUBSCRIPTION_KEY_FILE", str(key))
+    monkeypatch.setenv("MATCHMAKER_WEBHOOK_SECRET", SECRET)
+    assert main(COMMAND) == 0
+    assert load_sealer(key).unseal("co-1", published[0].sealed_secret) == SECRET
+    assert not (tmp_path / "security").exists()
 
 
 @pytest.mark.parametrize(

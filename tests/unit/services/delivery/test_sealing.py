@@ -1,17 +1,34 @@
-"""Webhook secrets at rest: sealing, the key file, rotation."""
+"""Webhook secrets at rest: sealing, the key file, rotation, and what the notifier does with a bad seal."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
 import os
 import stat
 
+import httpx
 import pytest
 
+from schemas import Subscription
 from services.delivery.keyfile import KeyFile, add_key, create_key_file, load_sealer, read_keys
+from services.delivery.ledger import Send
+from services.delivery.messages import DELIVERED, PERMANENT
+from services.delivery.notifier import signed_attempt
 from services.delivery.sealing import Sealer, UnsealError, check_secret, generate_key
+from services.delivery.sender import Sender
+from services.delivery.subscriptions import sealed_subscription
+from services.delivery.webhooks import verify_signature
 from services.errors import ConfigurationError, InvalidInputError
 
 SECRET = "whsec-0123456789abcdef-XYZ"
+URL = "https://example.fi/hook"
+
+
+def traces(secret: str) -> list[str]:
+    """The secret as it could show up in a record: plain, hex, base64 (standard and url-safe)."""
+    raw = secret.encode()
+    return [secret, raw.hex(), base64.b64encode(raw).decode(), base64.urlsafe_b64encode(raw).decode().rstrip("=")]
 
 
 def test_seal_then_unseal_gives_the_secret_back():
@@ -19,6 +36,15 @@ def test_seal_then_unseal_gives_the_secret_back():
     sealed = sealer.seal("co-1", SECRET)
     assert sealer.unseal("co-1", sealed) == SECRET
     assert sealer.seal("co-1", SECRET) != sealed  # a fresh IV each time: equal secrets do not show as equal
+
+
+def test_the_record_on_the_topic_holds_no_trace_of_the_secret():
+    subscription = sealed_subscription(Sealer([generate_key()]), "co-1", URL, SECRET, min_score=0.4)
+    record = subscription.model_dump_json()
+    assert "secret" not in Subscription.model_fields
+    for trace in traces(SECRET):
+        assert trace not in record
+    assert Subscription.model_validate_json(record) == subscription  # the contract reads its own record
 
 
 def tamper(sealed: str, position: int) -> str:
@@ -53,7 +79,13 @@ def test_secrets_outside_the_rule_are_refused_without_being_repeated(secret):
         check_secret(secret)
     assert secret not in str(refused.value)
     with pytest.raises(InvalidInputError):
-        Sealer([generate_key()]).seal("co-1", secret)
+        sealed_subscription(Sealer([generate_key()]), "co-1", URL, secret)
+
+
+def test_a_bad_url_is_refused_and_the_message_holds_no_secret():
+    with pytest.raises(InvalidInputError) as refused:
+        sealed_subscription(Sealer([generate_key()]), "co-1", "ftp://example.fi", SECRET)
+    assert all(trace not in str(refused.value) for trace in traces(SECRET))
 
 
 def test_the_key_file_is_created_once_private_and_never_overwritten(tmp_path):
@@ -114,3 +146,47 @@ def test_the_notifier_s_key_file_is_read_again_when_it_changes(tmp_path):
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     with pytest.raises(UnsealError):
         keys.sealer().unseal("co-1", sealed)
+
+
+def attempt(keys: KeyFile, subscription: Subscription) -> tuple[str, str, list[httpx.Request]]:
+    seen: list[httpx.Request] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200)
+
+    async def run():
+        sender = Sender(5.0, transport=httpx.MockTransport(handler))
+        try:
+            job = Send("m-1", "match", subscription.company_id, 0, ("m-1",))
+            return await signed_attempt(keys, sender, subscription, b'{"x":1}', job)
+        finally:
+            await sender.aclose()
+
+    outcome = asyncio.run(run())
+    return outcome.kind, outcome.error, seen
+
+
+def test_the_notifier_signs_with_the_unsealed_secret(tmp_path):
+    path = tmp_path / "subscriptions.key"
+    create_key_file(path)
+    subscription = sealed_subscription(load_sealer(path), "co-1", URL, SECRET)
+    kind, _, requests = attempt(KeyFile(path), subscription)
+    assert kind == DELIVERED and len(requests) == 1
+    headers = requests[0].headers
+    assert verify_signature(SECRET, b'{"x":1}', headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"])
+    assert all(trace not in str(dict(headers)) for trace in traces(SECRET))
+
+
+def test_a_record_the_notifier_cannot_unseal_fails_the_attempt_without_a_request(tmp_path, caplog):
+    path = tmp_path / "subscriptions.key"
+    create_key_file(path)
+    foreign = sealed_subscription(Sealer([generate_key()]), "co-1", URL, SECRET)  # sealed with another key
+    kind, error, requests = attempt(KeyFile(path), foreign)
+    assert (kind, requests) == (PERMANENT, []) and "not unsealed" in error
+    assert "cannot sign m-1 for co-1" in caplog.text and SECRET not in caplog.text
+
+    mine = sealed_subscription(load_sealer(path), "co-1", URL, SECRET)
+    tampered = mine.model_copy(update={"sealed_secret": tamper(mine.sealed_secret, 60)})
+    assert attempt(KeyFile(path), tampered)[::2] == (PERMANENT, [])
+    assert attempt(KeyFile(tmp_path / "missing.key"), foreign)[::2] == (PERMANENT, [])
