@@ -1,4 +1,5 @@
-"""The delivery side's `matchmaker` subcommands: subscribe, unsubscribe, notifier, inbox, inbox-token."""
+"""The delivery side's `matchmaker` subcommands: subscribe, unsubscribe, subscription-key, notifier, inbox,
+inbox-token."""
 
 from __future__ import annotations
 
@@ -45,6 +46,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     unsubscribe = commands.add_parser("unsubscribe", help="remove a company's webhook subscription (tombstone)")
     unsubscribe.add_argument("--company", required=True)
     unsubscribe.set_defaults(run=_unsubscribe)
+
+    key = commands.add_parser(
+        "subscription-key",
+        help="rotate the key that seals webhook secrets; reseal subscriptions with it",
+        description="rotate puts a new key first in the subscriptions key file (older keys still unseal); "
+        "copy the file to every notifier host, then reseal publishes every subscription sealed with the new "
+        "key, after which the older keys can be deleted from the file. See docs/operators.md.",
+    )
+    key.add_argument("action", choices=["rotate", "reseal"])
+    key.set_defaults(run=_subscription_key)
 
     notifier = commands.add_parser(
         "notifier",
@@ -96,6 +107,30 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
     if given.generated:
         print("webhook secret (shown once; configure the receiver with it now):", file=sys.stderr)
         print(given.secret, flush=True)
+    return 0
+
+
+def _subscription_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services.delivery.keyfile import add_key, key_path, load_sealer
+    from services.delivery.subscriptions import ensure_notifier_topics, reseal_subscriptions
+
+    path = key_path(settings)
+    if args.action == "rotate":
+        count = add_key(path)
+        print(
+            f"{path}: a new key seals from now on ({count} keys). Copy the file to every notifier host, "
+            "then run `matchmaker subscription-key reseal`"
+        )
+        return 0
+    ensure_notifier_topics(settings)
+    result = reseal_subscriptions(settings, load_sealer(path))
+    print(f"resealed {len(result.resealed)} subscriptions with the current key of {path}")
+    if result.failed:
+        raise InvalidInputError(
+            f"{len(result.failed)} subscriptions no key of {path} opens were left as they are "
+            f"(subscribe them again): {', '.join(result.failed)}"
+        )
+    print("older keys (every line below the first key) may now be deleted from the file")
     return 0
 
 

@@ -25,6 +25,7 @@ COMMANDS = [
     "api-token",
     "subscribe",
     "unsubscribe",
+    "subscription-key",
     "notifier",
     "inbox",
     "inbox-token",

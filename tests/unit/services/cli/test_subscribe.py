@@ -15,7 +15,7 @@ import pytest
 import services.delivery.subscriptions as subscriptions
 from schemas import Subscription
 from services.cli.main import main
-from services.delivery.keyfile import load_sealer
+from services.delivery.keyfile import load_sealer, read_keys
 from tests.support import PROJECT_ROOT
 
 SECRET = "whsec-from-a-file-0123456789"
@@ -96,6 +96,20 @@ def test_the_key_file_setting_is_used(published, tmp_path, monkeypatch):
     assert main(COMMAND) == 0
     assert load_sealer(key).unseal("co-1", published[0].sealed_secret) == SECRET
     assert not (tmp_path / "security").exists()
+
+
+def test_rotate_puts_a_new_key_in_front_of_the_old_one(published, capsys, tmp_path, monkeypatch):
+    assert main(["subscription-key", "rotate"]) == 1
+    assert capsys.readouterr().err.startswith("matchmaker: no subscriptions key at")
+    monkeypatch.setenv("MATCHMAKER_WEBHOOK_SECRET", SECRET)
+    assert main(COMMAND) == 0  # creates the key file
+    key = tmp_path / "security" / "subscriptions.key"
+    (first,) = read_keys(key)
+    assert main(["subscription-key", "rotate"]) == 0
+    assert "subscription-key reseal" in capsys.readouterr().out
+    keys = read_keys(key)
+    assert len(keys) == 2 and keys[1] == first
+    assert unsealed(tmp_path, published[0]) == SECRET  # sealed before the rotation, still opens
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import stat
 
 import httpx
 import pytest
 
+import services.delivery.subscriptions as subscriptions
 from schemas import Subscription
 from services.delivery.keyfile import KeyFile, add_key, create_key_file, load_sealer, read_keys
 from services.delivery.ledger import Send
@@ -20,6 +22,7 @@ from services.delivery.sender import Sender
 from services.delivery.subscriptions import sealed_subscription
 from services.delivery.webhooks import verify_signature
 from services.errors import ConfigurationError, InvalidInputError
+from services.settings import Settings
 
 SECRET = "whsec-0123456789abcdef-XYZ"
 URL = "https://example.fi/hook"
@@ -190,3 +193,22 @@ def test_a_record_the_notifier_cannot_unseal_fails_the_attempt_without_a_request
     tampered = mine.model_copy(update={"sealed_secret": tamper(mine.sealed_secret, 60)})
     assert attempt(KeyFile(path), tampered)[::2] == (PERMANENT, [])
     assert attempt(KeyFile(tmp_path / "missing.key"), foreign)[::2] == (PERMANENT, [])
+
+
+def test_reseal_publishes_every_subscription_it_can_open_sealed_with_the_current_key(monkeypatch):
+    old, new = generate_key(), generate_key()
+    records = {
+        "co-1": sealed_subscription(Sealer([old]), "co-1", URL, SECRET, min_score=0.3).model_dump_json().encode(),
+        "co-2": sealed_subscription(Sealer([generate_key()]), "co-2", URL, SECRET).model_dump_json().encode(),
+        "co-3": json.dumps({"company_id": "co-3", "url": URL, "secret": SECRET}).encode(),  # the old, plain contract
+    }
+    sent: list[tuple[str, bytes | None]] = []
+    monkeypatch.setattr(subscriptions, "current_subscriptions", lambda settings: records)
+    monkeypatch.setattr(subscriptions, "_send_all", lambda settings, topic, batch: sent.extend(batch))
+    result = subscriptions.reseal_subscriptions(Settings(), Sealer([new, old]))
+    assert (result.resealed, result.failed) == (["co-1"], ["co-2", "co-3"])
+    ((key, value),) = sent
+    assert key == "co-1" and value is not None
+    record, before = Subscription.model_validate_json(value), Subscription.model_validate_json(records["co-1"])
+    assert Sealer([new]).unseal("co-1", record.sealed_secret) == SECRET  # the old key is no longer needed
+    assert record.model_copy(update={"sealed_secret": ""}) == before.model_copy(update={"sealed_secret": ""})
