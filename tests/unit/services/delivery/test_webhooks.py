@@ -97,7 +97,11 @@ def test_the_documented_receiver_snippet_agrees():
     headers = signed_headers(SECRET, BODY, "abc", "match")
     timestamp, signature = headers["X-Matchmaker-Timestamp"], headers["X-Matchmaker-Signature"]
     assert namespace["verify"](SECRET, BODY, timestamp, signature)
-    assert not namespace["verify"](SECRET, BODY + b"x", timestamp, signature)
+    assert not namespace["verify"](SECRET, BODY + b"x", timestamp, signature)  # body altered
+    assert not namespace["verify"](SECRET, BODY, str(int(timestamp) + 1), signature)  # timestamp altered
+    forged = signed_headers("another-secret-0123456789", BODY, "abc", "match")  # signed with another secret
+    assert not namespace["verify"](SECRET, BODY, forged["X-Matchmaker-Timestamp"], forged["X-Matchmaker-Signature"])
+    assert not namespace["verify"](SECRET, BODY, timestamp, "sha256=" + "0" * 64)
     assert not namespace["verify"](
         SECRET, BODY, str(int(time.time()) - 3600), sign(SECRET, str(int(time.time()) - 3600), BODY)
     )
