@@ -3,8 +3,9 @@
 Signed instant deliveries, retries, dead letters that block nobody, digests without stale matches,
 no duplicates across a rebalance between two processes and across a full replay of `matches`. Webhook
 secrets travel sealed: the real `matchmaker subscribe` takes one from stdin (never its argv) or
-generates one, the notifier signs with it, and no topic holds a trace of any secret; a record sealed
-with another key is dead-lettered, not sent.
+generates one, the notifier signs with it, also after a key rotation and reseal that retired the old
+key, and no topic holds a trace of any secret; a record sealed with another key is dead-lettered, not
+sent.
 The per-receiver figures are written to artifacts/notifier-delivery-summary.json.
 """
 
@@ -21,10 +22,11 @@ from typing import Literal
 import pytest
 from kafka import KafkaAdminClient
 
-from schemas import Notification
+from schemas import Notification, Subscription
 from services.cli.processes import settings_env
-from services.delivery.sealing import Sealer, generate_key
-from services.delivery.subscriptions import publish_subscription, sealed_subscription
+from services.delivery.keyfile import key_path, read_keys
+from services.delivery.sealing import Sealer, UnsealError, generate_key
+from services.delivery.subscriptions import current_subscriptions, publish_subscription, sealed_subscription
 from services.delivery.webhooks import verify_signature
 from services.kafka import clients, reader
 from tests.support import ARTIFACTS, PROJECT_ROOT
@@ -43,6 +45,7 @@ pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests-0123456789"
 RECEIVERS: dict[str, Receiver] = {}
 SENT: list = []  # every MatchResult produced, for the replay
+PIPED_SECRET = "piped-through-stdin-0123456789"
 SECRETS = [SECRET]  # every webhook secret the module uses: none may show on a topic
 
 
@@ -127,13 +130,13 @@ def test_instant_delivery_is_signed_and_only_above_min_score(settings, events, n
     assert not verify_signature(SECRET, request.body, None, signature)
 
 
-def subscribe_command(settings, *args: str, stdin: str | None = None) -> tuple[str, str]:
-    """The real `matchmaker subscribe`; with `stdin`, its argv and environment are read from /proc while
-    it waits for the secret, and must not hold it. Returns (stdout, stderr)."""
+def matchmaker(settings, *args: str, stdin: str | None = None) -> tuple[str, str]:
+    """The real `matchmaker` command; with `stdin` (a secret), its argv and environment are read from /proc
+    while it waits for it, and must not hold it. Returns (stdout, stderr)."""
     env = settings_env(settings)
     env.pop("MATCHMAKER_WEBHOOK_SECRET", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "services.cli", "subscribe", *args],
+        [sys.executable, "-m", "services.cli", *args],
         cwd=PROJECT_ROOT,
         env=env,
         stdin=subprocess.PIPE,
@@ -152,16 +155,16 @@ def subscribe_command(settings, *args: str, stdin: str | None = None) -> tuple[s
 
 
 def test_the_subscribe_command_keeps_the_secret_off_argv_and_the_notifier_signs_with_it(settings, events, notifiers):
-    piped_secret = "piped-through-stdin-0123456789"
+    piped_secret = PIPED_SECRET
     SECRETS.append(piped_secret)
     piped = receiver("cli-stdin")
-    out, err = subscribe_command(
-        settings, "--company", "co-cli", "--url", piped.url, "--secret-stdin", stdin=piped_secret
+    out, err = matchmaker(
+        settings, "subscribe", "--company", "co-cli", "--url", piped.url, "--secret-stdin", stdin=piped_secret
     )
     assert out == "" and piped_secret not in err
 
     generated = receiver("cli-generated")
-    out, err = subscribe_command(settings, "--company", "co-gen", "--url", generated.url)
+    out, err = matchmaker(settings, "subscribe", "--company", "co-gen", "--url", generated.url)
     secret = out.strip()
     assert out == secret + "\n" and len(secret) >= 43 and secret not in err  # printed once, alone on stdout
     SECRETS.append(secret)
@@ -177,6 +180,33 @@ def test_the_subscribe_command_keeps_the_secret_off_argv_and_the_notifier_signs_
         assert not verify_signature(
             SECRET, request.body, headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"]
         )
+
+
+def test_rotate_and_reseal_keep_every_webhook_working_without_the_old_key(settings, events, notifiers):
+    path = key_path(settings)
+    (old,) = read_keys(path)
+    out, _ = matchmaker(settings, "subscription-key", "rotate")
+    assert "subscription-key reseal" in out
+    new = read_keys(path)[0]  # the notifier re-reads the file: nothing to restart
+    out, _ = matchmaker(settings, "subscription-key", "reseal")
+    assert out.startswith("resealed 3 subscriptions")
+    current = current_subscriptions(settings)
+    for company_id in ("co-inst", "co-cli", "co-gen"):
+        sealed = Subscription.model_validate_json(current[company_id]).sealed_secret
+        Sealer([new]).unseal(company_id, sealed)  # opens with the new key alone
+        with pytest.raises(UnsealError):
+            Sealer([old]).unseal(company_id, sealed)
+    wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
+    path.write_text(new.decode("ascii") + "\n")  # the old key retired
+
+    hook = RECEIVERS["cli-stdin"]
+    result = match(events, "co-cli", "ch-rotated", 0.7)
+    assert wait_until(lambda: any(r.key == result.match_id for r in hook.delivered), 30)
+    request = next(r for r in hook.delivered if r.key == result.match_id)
+    headers = request.headers
+    assert verify_signature(
+        PIPED_SECRET, request.body, headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"]
+    )  # the same secret as before the rotation: the receiver changed nothing
 
 
 def test_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(settings, events, notifiers):
