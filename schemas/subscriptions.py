@@ -1,7 +1,8 @@
 """Contracts of the delivery side: webhook subscriptions and inbox tokens.
 
 **Subscription** — compacted topic `subscriptions`, key = company_id, a null value (tombstone)
-unsubscribes. The latest record of a company is its subscription: publishing again replaces it.
+unsubscribes. The latest record of a company is its subscription: publishing again replaces it. Its
+webhook secret travels sealed (services/delivery/sealing.py): reading the topic does not reveal it.
 
 **InboxToken** — compacted topic `inbox-tokens`, key = company_id, null = token revoked. Only the
 SHA-256 of the token travels and is stored; the token itself is shown once, by the CLI that issues it.
@@ -43,10 +44,13 @@ class Subscription(_Event):
         description="Webhook that receives POSTed JSON notifications: https on a public address "
         "(plain http only to a loopback host, in development). Redirects are not followed.",
     )
-    secret: str = Field(
-        min_length=16,
-        max_length=256,
-        description="Shared secret for the HMAC-SHA256 signature (X-Matchmaker-Signature). Keep the topic's ACLs tight.",
+    sealed_secret: str = Field(
+        min_length=100,
+        max_length=2048,
+        pattern=r"^[A-Za-z0-9_-]+={0,2}$",
+        description="The shared secret of the HMAC-SHA256 signature (X-Matchmaker-Signature), never in the clear: "
+        'a Fernet token of {"company_id", "secret"} sealed with the subscriptions key, which only the '
+        "notifier and the subscribe command hold.",
     )
     min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="Only matches with score >= min_score are sent.")
     delivery: Delivery = Field(

@@ -148,6 +148,16 @@ class DeliverySettings(BaseSettings):
     inbox_port: int = Field(default=8081, description="Port of the inbox HTTP API (the ingest API has 8080).")
     inbox_max_page: int = Field(default=100, ge=1, description="Largest `limit` of one inbox page.")
 
+    # -- subscriptions' secrets ---------------------------------------------------------------
+    subscription_key_file: Path | None = Field(
+        default=None,
+        description="Key ring that seals webhook secrets on the subscriptions topic; "
+        "default <MATCHMAKER_HOME>/security/subscriptions.key.",
+    )
+
+    def subscription_key_path(self, home: Path) -> Path:
+        return self.subscription_key_file or home / "security" / "subscriptions.key"
+
 
 SECTIONS = ("api", "monitor", "delivery")
 

@@ -1,9 +1,13 @@
-"""The delivery side's `matchmaker` subcommands: subscribe, unsubscribe, notifier, inbox, inbox-token."""
+"""The delivery side's `matchmaker` subcommands: subscribe, unsubscribe, subscription-key, notifier, inbox,
+inbox-token."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+from pathlib import Path
 
 from services.errors import InvalidInputError
 from services.settings import Settings
@@ -13,7 +17,10 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
         "subscribe",
         help="register (or replace) a company's webhook subscription",
-        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic.",
+        description="Publishes a Subscription (key company_id) to the compacted subscriptions topic, its "
+        "webhook secret sealed with the subscriptions key (created when missing). The secret is never a "
+        "command-line argument: give --secret-file, --secret-stdin or MATCHMAKER_WEBHOOK_SECRET, or none to have a "
+        "strong one generated and printed once (on standard output, alone).",
     )
     subscribe.add_argument("--company", required=True, help="company_id")
     subscribe.add_argument(
@@ -22,9 +29,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         help="https webhook URL on a public address that receives POSTed JSON "
         "(plain http only to a loopback host, with MATCHMAKER_NOTIFY_ALLOW_LOOPBACK_HTTP=true)",
     )
-    subscribe.add_argument(
-        "--secret", required=True, help="shared secret for the HMAC-SHA256 signature (16+ characters)"
+    source = subscribe.add_mutually_exclusive_group()
+    source.add_argument(
+        "--secret-file", type=Path, metavar="PATH", help="read the HMAC-SHA256 secret (16-256 characters) from a file"
     )
+    source.add_argument(
+        "--secret-stdin", action="store_true", help="read the secret from standard input (a prompt on a terminal)"
+    )
+    # refused with a message that says why (argv is public); kept so that `--secret X` is not taken for
+    # an abbreviation of --secret-file or --secret-stdin
+    subscribe.add_argument("--secret", dest="secret_on_argv", nargs="?", const="", help=argparse.SUPPRESS)
     subscribe.add_argument("--min-score", type=float, default=0.0, help="only matches with at least this score (0..1)")
     subscribe.add_argument(
         "--delivery",
@@ -37,6 +51,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     unsubscribe = commands.add_parser("unsubscribe", help="remove a company's webhook subscription (tombstone)")
     unsubscribe.add_argument("--company", required=True)
     unsubscribe.set_defaults(run=_unsubscribe)
+
+    key = commands.add_parser(
+        "subscription-key",
+        help="rotate the key that seals webhook secrets; reseal subscriptions with it",
+        description="rotate puts a new key first in the subscriptions key file (older keys still unseal); "
+        "copy the file to every notifier host, then reseal publishes every subscription sealed with the new "
+        "key, after which the older keys can be deleted from the file. See docs/operators.md.",
+    )
+    key.add_argument("action", choices=["rotate", "reseal"])
+    key.set_defaults(run=_subscription_key)
 
     notifier = commands.add_parser(
         "notifier",
@@ -64,28 +88,60 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
 
 
 def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
-    from pydantic import ValidationError
-
-    from schemas import Subscription
+    """Seal the secret, publish, and only then show a generated secret: stdout carries nothing else."""
+    from services.cli.secret_input import REFUSED, read_secret
+    from services.delivery.keyfile import create_key_file, key_path, load_sealer
     from services.delivery.subscriptions import (
         check_webhook_url,
         ensure_notifier_topics,
         publish_subscription,
+        sealed_subscription,
     )
 
-    try:
-        subscription = Subscription(
-            company_id=args.company, url=args.url, secret=args.secret, min_score=args.min_score, delivery=args.delivery
-        )
-    except ValidationError as error:
-        raise InvalidInputError(str(error)) from error
-    check_webhook_url(settings, subscription.url)  # before touching the broker: a refused URL needs none
+    if args.secret_on_argv is not None:
+        raise InvalidInputError(REFUSED)
+    check_webhook_url(settings, args.url)  # before anything else: a refused URL needs no secret and no broker
+    given = read_secret(args.secret_file, args.secret_stdin, os.environ, sys.stdin)
+    path = key_path(settings)
+    if create_key_file(path):
+        print(f"created the subscriptions key {path} (0600); notifiers need a copy of it", file=sys.stderr)
+    subscription = sealed_subscription(
+        load_sealer(path), args.company, args.url, given.secret, min_score=args.min_score, delivery=args.delivery
+    )
     ensure_notifier_topics(settings)
     publish_subscription(settings, subscription)
     print(
         f"subscribed {subscription.company_id}: {subscription.delivery} to {subscription.url} "
-        f"(min score {subscription.min_score})"
+        f"(min score {subscription.min_score}; secret {'generated' if given.generated else 'from ' + given.source})",
+        file=sys.stderr,
     )
+    if given.generated:
+        print("webhook secret (shown once; configure the receiver with it now):", file=sys.stderr)
+        print(given.secret, flush=True)
+    return 0
+
+
+def _subscription_key(settings: Settings, args: argparse.Namespace) -> int:
+    from services.delivery.keyfile import add_key, key_path, load_sealer
+    from services.delivery.subscriptions import ensure_notifier_topics, reseal_subscriptions
+
+    path = key_path(settings)
+    if args.action == "rotate":
+        count = add_key(path)
+        print(
+            f"{path}: a new key seals from now on ({count} keys). Copy the file to every notifier host, "
+            "then run `matchmaker subscription-key reseal`"
+        )
+        return 0
+    ensure_notifier_topics(settings)
+    result = reseal_subscriptions(settings, load_sealer(path))
+    print(f"resealed {len(result.resealed)} subscriptions with the current key of {path}")
+    if result.failed:
+        raise InvalidInputError(
+            f"{len(result.failed)} subscriptions no key of {path} opens were left as they are "
+            f"(subscribe them again): {', '.join(result.failed)}"
+        )
+    print("older keys (every line below the first key) may now be deleted from the file")
     return 0
 
 

@@ -25,6 +25,11 @@ repeat a notification; it then carries the same Idempotency-Key, so the receiver
 This module is the wiring: agents read the topics, ask services/delivery/ledger.py (pure: every
 delivery decision, retry and digest schedule) what to do, persist what it returns in the tables and
 run the sends through services/delivery/sender.py (the signed HTTP request and its outcome).
+
+Webhook secrets stay sealed (services/delivery/sealing.py) on the topic and in the `subscriptions` table
+and its changelog: each attempt unseals the company's secret with the key file just before signing. A
+secret that does not unseal (another key, an altered record) fails that attempt without a request,
+logged, and the notification ends in the dead letters like any other that cannot be delivered.
 """
 
 from __future__ import annotations
@@ -44,8 +49,10 @@ from pydantic import ValidationError
 
 from schemas import Challenge, CompanyProfile, MatchResult, Subscription
 from services.delivery import ledger
+from services.delivery.keyfile import KeyFile, key_path
 from services.delivery.ledger import Send
-from services.delivery.messages import PENDING, REFUSED, ChallengeStatus, DeliveryEntry, Outcome
+from services.delivery.messages import PENDING, PERMANENT, REFUSED, ChallengeStatus, DeliveryEntry, Outcome
+from services.delivery.sealing import UnsealError
 from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
@@ -102,6 +109,8 @@ class Notifier:
         self._ready = False  # tables recovered for the current assignment
         d = settings.delivery
         self.sender = Sender(d.notify_timeout, allow_loopback=d.notify_allow_loopback_http)
+        self.keys = KeyFile(key_path(settings))
+        self._unreadable: set[str] = set()  # companies whose stored subscription no longer validates (logged once)
         self.retry = ledger.RetryPolicy(d.notify_attempts, d.notify_base_delay, d.notify_max_delay)
         self.digests = ledger.DigestSchedule(d.digest_period, d.digest_offset)
         self._declare()
@@ -184,7 +193,9 @@ class Notifier:
             if key is not None and key != subscription.company_id:
                 log.warning("ignored subscription: key %r differs from company_id %r", key, subscription.company_id)
                 continue
+            self._check_sealed(subscription)
             self.subscriptions[subscription.company_id] = subscription.model_dump(mode="json")
+            self._unreadable.discard(subscription.company_id)
 
     async def _companies_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -242,8 +253,21 @@ class Notifier:
         return Closure.from_dict(stored) if stored else None
 
     def _subscription(self, company_id: str) -> Subscription | None:
+        """The company's subscription; None also for a stored one of an older contract (a plain secret)."""
         stored = self.subscriptions.get(company_id)
-        return None if stored is None else Subscription.model_validate(stored)
+        if stored is None:
+            return None
+        try:
+            return Subscription.model_validate(stored)
+        except ValidationError as error:
+            if company_id not in self._unreadable:
+                self._unreadable.add(company_id)
+                log.warning(
+                    "the stored subscription of %s is not valid (%s): subscribe it again",
+                    company_id,
+                    codec.describe_validation_error(error),
+                )
+            return None
 
     def _subscription_lookup(self) -> Callable[[str], Subscription | None]:
         """`_subscription`, each company parsed once: for a scan over many entries."""
@@ -400,9 +424,7 @@ class Notifier:
                 self.metrics.retries.inc()
             deliverer.busy = True
             try:
-                outcome = await self.sender.send(
-                    subscription.url, subscription.secret, body, job.notification_id, job.kind
-                )
+                outcome = await signed_attempt(self.keys, self.sender, subscription, body, job)
                 self.metrics.attempts.labels(_attempt_label(outcome)).inc()
                 decision = ledger.on_outcome(prepared, subscription.url, attempt, outcome, self.retry, _now())
                 if isinstance(decision, ledger.Delivered):
@@ -435,6 +457,13 @@ class Notifier:
             await asyncio.sleep(decision.delay)
             attempt = decision.attempt
 
+    def _check_sealed(self, subscription: Subscription) -> None:
+        """Say at once when a new subscription's secret will not unseal (its notifications would fail)."""
+        try:
+            self.keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
+        except (UnsealError, ConfigurationError) as error:
+            log.error("subscription of %s: %s; its notifications will be dead-lettered", subscription.company_id, error)
+
     async def _give_up(self, job: Send, decision: ledger.GiveUp) -> None:
         letter = decision.letter
         sent = await self.dead_letters.send(key=job.company_id.encode(), value=letter.model_dump_json().encode("utf-8"))
@@ -454,6 +483,17 @@ class Notifier:
 def _attempt_label(outcome: Outcome) -> str:
     """ok, error, or refused: no request was made, the destination is internal (outbound.py)."""
     return "ok" if outcome.delivered else "refused" if outcome.kind == REFUSED else "error"
+
+
+async def signed_attempt(keys: KeyFile, sender: Sender, subscription: Subscription, body: bytes, job: Send) -> Outcome:
+    """One signed request; the secret is unsealed for it and kept nowhere else. A secret that does not
+    unseal is a failed attempt with no request: retried (the key file may be fixed), then dead-lettered."""
+    try:
+        secret = keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
+    except (UnsealError, ConfigurationError) as error:
+        log.error("cannot sign %s for %s: %s", job.notification_id, job.company_id, error)
+        return Outcome(PERMANENT, f"webhook secret not unsealed: {error}")
+    return await sender.send(subscription.url, secret, body, job.notification_id, job.kind)
 
 
 def _now() -> datetime:
@@ -482,6 +522,10 @@ def run_notifier(settings: Settings) -> None:
     settings = settings.as_principal("notifier")
     dead_letters = settings.delivery.topic_notification_dead_letters
     create_missing(settings, {dead_letters: delivery_topic_specs(settings)[dead_letters]})
+    try:
+        KeyFile(key_path(settings)).sealer()
+    except ConfigurationError as error:  # not fatal: the file may come later (each attempt reads it again)
+        log.warning("%s; until then every notification is dead-lettered", error)
     partitions = notifier_partitions(settings)
     # created here, not by Faust on first use, so that every process subscribes to them from the start
     create_missing(settings, notifier_topic_specs(settings, partitions))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Literal
 
 from schemas import Challenge, MatchResult
 from services.cli.processes import settings_env, start_command, stop_process
-from services.delivery.subscriptions import ensure_notifier_topics
-from services.kafka import clients, reader
+from services.delivery.keyfile import create_key_file, key_path, load_sealer
+from services.delivery.subscriptions import publish_subscription, sealed_subscription
+from services.kafka import access, clients, reader
 from services.ops.progress import wait_until_drained
 from services.settings import Settings
 from tests.support import ARTIFACTS
@@ -15,11 +17,13 @@ from tests.support.broker import free_port, make_namespace
 
 
 def make_notifier_namespace(base: Settings, **overrides: object) -> Settings:
-    """A namespace whose delivery section has its own topics and quick retries, digests and sweeps, and
-    delivers to loopback over plain http (the development setting): the receivers run on 127.0.0.1."""
+    """A namespace whose delivery section has its own topics, its own subscriptions key (created here, as
+    `matchmaker subscribe` would) and quick retries, digests and sweeps, and delivers to loopback over plain
+    http (the development setting): the receivers run on 127.0.0.1."""
     namespace = make_namespace(base)
     prefix = namespace.app_id
     fields = {
+        "subscription_key_file": namespace.home / "security" / f"{prefix}-subscriptions.key",
         "topic_subscriptions": f"{prefix}-subscriptions",
         "topic_inbox_tokens": f"{prefix}-inbox-tokens",
         "topic_notification_dead_letters": f"{prefix}-notification-dead-letters",
@@ -34,8 +38,22 @@ def make_notifier_namespace(base: Settings, **overrides: object) -> Settings:
         **overrides,
     }
     settings = namespace.model_copy(update={"delivery": namespace.delivery.model_copy(update=fields)})
-    ensure_notifier_topics(settings)
+    access.sync(settings)  # the delivery topics of this namespace, and the services' ACLs on them
+    create_key_file(key_path(settings))
     return settings
+
+
+def publish_sealed(
+    settings: Settings,
+    company_id: str,
+    url: str,
+    secret: str,
+    min_score: float = 0.0,
+    delivery: Literal["instant", "digest"] = "instant",
+) -> None:
+    """Subscribe as `matchmaker subscribe` does: the secret sealed with the namespace's key."""
+    sealer = load_sealer(key_path(settings))
+    publish_subscription(settings, sealed_subscription(sealer, company_id, url, secret, min_score, delivery))
 
 
 class NotifierProcess:

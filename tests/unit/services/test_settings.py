@@ -10,7 +10,10 @@ import pytest
 from services.settings import ApiSettings, DeliverySettings, MonitorSettings, Settings
 from tests.support import PROJECT_ROOT
 
-NOT_SETTINGS = {"MATCHMAKER_KAFKA_HEAP"}  # read by the local broker's launcher itself
+NOT_SETTINGS = {
+    "MATCHMAKER_KAFKA_HEAP",  # read by the local broker's launcher itself
+    "MATCHMAKER_WEBHOOK_SECRET",  # read by `matchmaker subscribe` only: a setting would go to every child process
+}
 
 
 def known_names() -> set[str]:
@@ -49,6 +52,7 @@ def test_each_section_reads_its_variables(monkeypatch, tmp_path):
         "MATCHMAKER_TOPIC_SUBSCRIPTIONS": "subs",
         "MATCHMAKER_TOPIC_INBOX_TOKENS": "tokens",
         "MATCHMAKER_TOPIC_NOTIFICATION_DEAD_LETTERS": "nd",
+        "MATCHMAKER_SUBSCRIPTION_KEY_FILE": str(tmp_path / "keys" / "subs.key"),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -71,6 +75,10 @@ def test_each_section_reads_its_variables(monkeypatch, tmp_path):
     )
     assert (d.topic_subscriptions, d.topic_inbox_tokens, d.topic_notification_dead_letters) == ("subs", "tokens", "nd")
     assert (s.notifier_app_id, s.notifier_control_topic) == ("mm-prod-notifier", "mm-prod-notifier-control")
+    assert d.subscription_key_path(s.home) == tmp_path / "keys" / "subs.key"
+    assert DeliverySettings(subscription_key_file=None).subscription_key_path(s.home) == (
+        tmp_path / "security" / "subscriptions.key"
+    )
 
 
 def test_matchmaker_kafka_bootstrap_servers_is_accepted_too(monkeypatch):

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
+from services.delivery.keyfile import key_path
 from services.settings import Settings
 from tests.support.notifier import make_notifier_namespace
 
 
 @pytest.fixture(scope="module")
-def settings(broker_settings: Settings) -> Settings:
-    return make_notifier_namespace(broker_settings)
+def settings(broker_settings: Settings) -> Iterator[Settings]:
+    settings = make_notifier_namespace(broker_settings)
+    yield settings
+    key_path(settings).unlink(missing_ok=True)  # the namespace's subscriptions key goes with it

@@ -1,27 +1,39 @@
 """The notifier on the real broker with real webhook receivers on 127.0.0.1.
 
 Signed instant deliveries, retries, dead letters that block nobody, digests without stale matches,
-no duplicates across a rebalance between two processes and across a full replay of `matches`.
+no duplicates across a rebalance between two processes and across a full replay of `matches`. Webhook
+secrets travel sealed: the real `matchmaker subscribe` takes one from stdin (never its argv) or
+generates one, the notifier signs with it, also after a key rotation and reseal that retired the old
+key, and no topic holds a trace of any secret; a record sealed with another key is dead-lettered, not
+sent.
 The per-receiver figures are written to artifacts/notifier-delivery-summary.json.
 """
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
+import sys
 import time
+from pathlib import Path
 from typing import Literal
 
 import pytest
 from kafka import KafkaAdminClient
 
 from schemas import Notification, Subscription
-from services.delivery.subscriptions import publish_subscription
+from services.cli.processes import settings_env
+from services.delivery.keyfile import key_path, read_keys
+from services.delivery.sealing import Sealer, UnsealError, generate_key
+from services.delivery.subscriptions import current_subscriptions, publish_subscription, sealed_subscription
 from services.delivery.webhooks import verify_signature
-from services.kafka import clients
-from tests.support import ARTIFACTS
+from services.kafka import clients, reader
+from tests.support import ARTIFACTS, PROJECT_ROOT
 from tests.support.notifier import (
     Events,
     NotifierProcess,
+    publish_sealed,
     read_topic,
     wait_notifier_drained,
 )
@@ -33,6 +45,8 @@ pytestmark = pytest.mark.integration
 SECRET = "s3cret-for-tests-0123456789"
 RECEIVERS: dict[str, Receiver] = {}
 SENT: list = []  # every MatchResult produced, for the replay
+PIPED_SECRET = "piped-through-stdin-0123456789"
+SECRETS = [SECRET]  # every webhook secret the module uses: none may show on a topic
 
 
 @pytest.fixture(scope="module")
@@ -78,9 +92,7 @@ def subscribe(
     min_score: float = 0.0,
     delivery: Literal["instant", "digest"] = "instant",
 ) -> None:
-    publish_subscription(
-        settings, Subscription(company_id=company_id, url=url, secret=SECRET, min_score=min_score, delivery=delivery)
-    )
+    publish_sealed(settings, company_id, url, SECRET, min_score=min_score, delivery=delivery)
     wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
 
 
@@ -116,6 +128,85 @@ def test_instant_delivery_is_signed_and_only_above_min_score(settings, events, n
     assert not verify_signature("another-secret-0123456789", request.body, timestamp, signature)
     assert not verify_signature(SECRET, request.body, timestamp, signature, now=int(timestamp) + 3600)
     assert not verify_signature(SECRET, request.body, None, signature)
+
+
+def matchmaker(settings, *args: str, stdin: str | None = None) -> tuple[str, str]:
+    """The real `matchmaker` command; with `stdin` (a secret), its argv and environment are read from /proc
+    while it waits for it, and must not hold it. Returns (stdout, stderr)."""
+    env = settings_env(settings)
+    env.pop("MATCHMAKER_WEBHOOK_SECRET", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if stdin is not None:
+        argv = Path(f"/proc/{process.pid}/cmdline").read_bytes().split(b"\0")
+        environment = Path(f"/proc/{process.pid}/environ").read_bytes()
+        assert b"--secret-stdin" in argv and not any(stdin.encode() in arg for arg in argv)
+        assert stdin.encode() not in environment
+    out, err = process.communicate(stdin, timeout=120)
+    assert process.returncode == 0, err
+    return out, err
+
+
+def test_the_subscribe_command_keeps_the_secret_off_argv_and_the_notifier_signs_with_it(settings, events, notifiers):
+    piped_secret = PIPED_SECRET
+    SECRETS.append(piped_secret)
+    piped = receiver("cli-stdin")
+    out, err = matchmaker(
+        settings, "subscribe", "--company", "co-cli", "--url", piped.url, "--secret-stdin", stdin=piped_secret
+    )
+    assert out == "" and piped_secret not in err
+
+    generated = receiver("cli-generated")
+    out, err = matchmaker(settings, "subscribe", "--company", "co-gen", "--url", generated.url)
+    secret = out.strip()
+    assert out == secret + "\n" and len(secret) >= 43 and secret not in err  # printed once, alone on stdout
+    SECRETS.append(secret)
+
+    wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
+    for company_id, hook, key in (("co-cli", piped, piped_secret), ("co-gen", generated, secret)):
+        result = match(events, company_id, "ch-cli", 0.7)
+        assert wait_until(lambda hook=hook: hook.delivered, 30), company_id
+        request = hook.delivered[0]
+        assert request.key == result.match_id
+        headers = request.headers
+        assert verify_signature(key, request.body, headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"])
+        assert not verify_signature(
+            SECRET, request.body, headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"]
+        )
+
+
+def test_rotate_and_reseal_keep_every_webhook_working_without_the_old_key(settings, events, notifiers):
+    path = key_path(settings)
+    (old,) = read_keys(path)
+    out, _ = matchmaker(settings, "subscription-key", "rotate")
+    assert "subscription-key reseal" in out
+    new = read_keys(path)[0]  # the notifier re-reads the file: nothing to restart
+    out, _ = matchmaker(settings, "subscription-key", "reseal")
+    assert out.startswith("resealed 3 subscriptions")
+    current = current_subscriptions(settings)
+    for company_id in ("co-inst", "co-cli", "co-gen"):
+        sealed = Subscription.model_validate_json(current[company_id]).sealed_secret
+        Sealer([new]).unseal(company_id, sealed)  # opens with the new key alone
+        with pytest.raises(UnsealError):
+            Sealer([old]).unseal(company_id, sealed)
+    wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
+    path.write_text(new.decode("ascii") + "\n")  # the old key retired
+
+    hook = RECEIVERS["cli-stdin"]
+    result = match(events, "co-cli", "ch-rotated", 0.7)
+    assert wait_until(lambda: any(r.key == result.match_id for r in hook.delivered), 30)
+    request = next(r for r in hook.delivered if r.key == result.match_id)
+    headers = request.headers
+    assert verify_signature(
+        PIPED_SECRET, request.body, headers["x-matchmaker-timestamp"], headers["x-matchmaker-signature"]
+    )  # the same secret as before the rotation: the receiver changed nothing
 
 
 def test_receiver_failing_twice_then_succeeding_gets_exactly_one_delivery(settings, events, notifiers):
@@ -163,6 +254,28 @@ def test_dead_webhook_ends_in_dead_letters_and_blocks_nobody(settings, events, n
     assert not dead.delivered
 
 
+def test_a_secret_sealed_with_another_key_is_dead_lettered_never_sent(settings, events, notifiers):
+    hook = receiver("foreign-key")
+    foreign = sealed_subscription(Sealer([generate_key()]), "co-foreign", hook.url, SECRET)
+    publish_subscription(settings, foreign)
+    wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
+    lost = match(events, "co-foreign", "ch-a", 0.9)
+
+    def dead_lettered():
+        return [
+            r
+            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters)
+            if r["notification_id"] == lost.match_id
+        ]
+
+    assert wait_until(dead_lettered, 30, interval=0.5)
+    letter = dead_lettered()[0]
+    assert letter["company_id"] == "co-foreign" and "webhook secret not unsealed" in letter["last_error"]
+    assert hook.requests == [] and all(p.alive for p in notifiers)
+    log = notifiers[0].log.read_text(encoding="utf-8")
+    assert "cannot sign" in log and "co-foreign" in log and SECRET not in log
+
+
 def test_digest_gathers_the_period_and_leaves_out_closed_challenges(settings, events, notifiers):
     hook = receiver("digest")
     subscribe(settings, notifiers, "co-digest", hook.url, min_score=0.2, delivery="digest")
@@ -195,7 +308,7 @@ def test_digest_gathers_the_period_and_leaves_out_closed_challenges(settings, ev
 def test_two_notifiers_share_companies_without_duplicates(settings, events, notifiers):
     hooks = {f"co-reb-{i}": receiver(f"rebalance-{i}") for i in range(6)}
     for company_id, hook in hooks.items():
-        publish_subscription(settings, Subscription(company_id=company_id, url=hook.url, secret=SECRET))
+        publish_sealed(settings, company_id, hook.url, SECRET)
     wait_notifier_drained(settings)
     notifiers.append(NotifierProcess(settings, "notifier-2"))  # joins: the group rebalances
     expected = set()
@@ -241,6 +354,29 @@ def test_replay_of_matches_from_the_beginning_sends_nothing_new(settings, events
     metrics = notifiers[0].metrics()
     replayed = [line for line in metrics.splitlines() if line.startswith("matchmaker_notifier_replayed_matches_total")]
     assert replayed and float(replayed[0].split()[-1]) >= 2 * (len(SENT) - 1)
+
+
+def test_no_topic_holds_a_trace_of_a_webhook_secret(settings):
+    """The subscriptions topic, the notifier's subscriptions changelog and the dead letters, byte for byte."""
+    topics = [
+        settings.delivery.topic_subscriptions,
+        f"{settings.notifier_app_id}-subscriptions-changelog",
+        settings.delivery.topic_notification_dead_letters,
+    ]
+    records = {topic: reader.read_topic(settings, topic, client_id="matchmaker-test") for topic in topics}
+    subscribed = [json.loads(r.value) for r in records[topics[0]] if r.value is not None]
+    assert {s["company_id"] for s in subscribed} >= {"co-inst", "co-cli", "co-gen", "co-foreign"}
+    assert all("sealed_secret" in s and "secret" not in s for s in subscribed)
+    assert records[topics[1]], "the notifier's changelog is empty"
+    for secret in SECRETS:
+        raw = secret.encode()
+        traces = [raw, raw.hex().encode(), base64.b64encode(raw), base64.urlsafe_b64encode(raw).rstrip(b"=")]
+        for topic, topic_records in records.items():
+            for record in topic_records:
+                data = (record.key or b"") + (record.value or b"")
+                assert not any(trace in data for trace in traces), f"{topic}@{record.offset}"
+    logs = "".join(path.read_text(encoding="utf-8") for path in (ARTIFACTS / "logs").glob(f"{settings.app_id}-*.log"))
+    assert logs and not any(secret in logs for secret in SECRETS)
 
 
 def _delete_group(admin: KafkaAdminClient, group: str) -> bool:

@@ -26,6 +26,7 @@ COMMANDS = [
     "api-token",
     "subscribe",
     "unsubscribe",
+    "subscription-key",
     "notifier",
     "inbox",
     "inbox-token",

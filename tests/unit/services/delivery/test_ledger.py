@@ -23,11 +23,13 @@ from services.delivery.messages import (
     DeliveryEntry,
     Outcome,
 )
+from services.delivery.sealing import Sealer, generate_key
 from services.versioning import Closure
 
 NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 LATER = NOW + timedelta(seconds=30)
 SECRET = "0123456789abcdef-secret"
+SEALER = Sealer([generate_key()])
 POLICY = RetryPolicy(attempts=3, base_delay=1.0, max_delay=300.0)
 OK = Outcome(DELIVERED)
 HTTP_500 = Outcome(RETRYABLE, "HTTP 500")
@@ -39,7 +41,7 @@ def subscription(
     return Subscription(
         company_id=company_id,
         url=f"http://hooks.example/{company_id}",
-        secret=SECRET,
+        sealed_secret=SEALER.seal(company_id, SECRET),
         min_score=min_score,
         delivery=delivery,
     )
@@ -259,7 +261,7 @@ def test_giving_up_after_notify_attempts_writes_a_dead_letter():
     assert letter.attempts == POLICY.attempts and letter.last_error == "ReadTimeout"
     assert letter.failed_at == NOW + timedelta(seconds=3)
     assert [m.match_id for m in letter.notification.matches] == [result.match_id]
-    assert "secret" not in letter.model_dump_json()
+    assert "secret" not in letter.model_dump_json() and SECRET not in letter.model_dump_json()
     entry = book.entries[result.match_id]
     assert entry.state == DEAD and entry.attempts == POLICY.attempts
 

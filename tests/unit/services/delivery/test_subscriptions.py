@@ -35,7 +35,7 @@ def settings(allow_loopback: bool = False) -> Settings:
 
 
 def test_publishing_a_subscription_to_an_internal_address_is_refused():
-    subscription = Subscription(company_id="co-1", url="https://10.0.0.5/hook", secret=SECRET)
+    subscription = Subscription(company_id="co-1", url="https://10.0.0.5/hook", sealed_secret="A" * 120)
     with pytest.raises(RefusedDestination, match="10.0.0.5 is a private address"):
         publish_subscription(settings(), subscription)
 
@@ -62,7 +62,7 @@ def test_a_host_that_does_not_resolve_is_refused_with_that_reason():
 
 def test_the_subscribe_command_refuses_in_one_line(monkeypatch, capsys):
     monkeypatch.delenv("MATCHMAKER_NOTIFY_ALLOW_LOOPBACK_HTTP", raising=False)
-    code = main(["subscribe", "--company", "co-1", "--url", "https://169.254.169.254/latest", "--secret", SECRET])
+    code = main(["subscribe", "--company", "co-1", "--url", "https://169.254.169.254/latest"])
     assert code == 1
     assert capsys.readouterr().err == (
         "matchmaker: webhook host 169.254.169.254 is a cloud metadata address: only public addresses are allowed\n"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
 from schemas import InboxToken, Subscription
 from services.bearer import hash_token
+from services.delivery.sealing import Sealer, generate_key
 from services.delivery.subscriptions import new_token
 from services.delivery.webhooks import sign, signed_headers, verify_signature
 from tests.support import PROJECT_ROOT
@@ -46,21 +49,31 @@ def test_wrong_secret_or_malformed_signature_is_refused():
 
 
 def test_subscription_contract():
+    sealed = Sealer([generate_key()]).seal("co-1", SECRET)
     sub = Subscription(
-        company_id="co-1", url="https://example.fi/hook", secret="x" * 16, min_score=0.4, delivery="digest"
+        company_id="co-1", url="https://example.fi/hook", sealed_secret=sealed, min_score=0.4, delivery="digest"
     )
     assert sub.delivery == "digest" and sub.url == "https://example.fi/hook"
     for bad in (
         {"url": "ftp://example.fi"},
-        {"secret": "short"},
+        {"sealed_secret": SECRET},  # a plain secret is not a sealed one
+        {"sealed_secret": sealed + "!"},
         {"min_score": 1.5},
         {"delivery": "weekly"},
         {"company_id": "bad id"},
     ):
         with pytest.raises(ValidationError):
             Subscription.model_validate(
-                {"company_id": "co-1", "url": "https://example.fi/hook", "secret": "x" * 16, **bad}
+                {"company_id": "co-1", "url": "https://example.fi/hook", "sealed_secret": sealed, **bad}
             )
+
+
+def test_a_record_of_the_old_contract_with_a_plain_secret_is_refused():
+    """Before sealing, records carried `secret` in the clear: the notifier must not take them."""
+    with pytest.raises(ValidationError, match="sealed_secret"):
+        Subscription.model_validate_json(
+            json.dumps({"company_id": "co-1", "url": "https://example.fi/hook", "secret": SECRET})
+        )
 
 
 def test_tokens_are_random_and_only_their_hash_is_published():
@@ -84,7 +97,11 @@ def test_the_documented_receiver_snippet_agrees():
     headers = signed_headers(SECRET, BODY, "abc", "match")
     timestamp, signature = headers["X-Matchmaker-Timestamp"], headers["X-Matchmaker-Signature"]
     assert namespace["verify"](SECRET, BODY, timestamp, signature)
-    assert not namespace["verify"](SECRET, BODY + b"x", timestamp, signature)
+    assert not namespace["verify"](SECRET, BODY + b"x", timestamp, signature)  # body altered
+    assert not namespace["verify"](SECRET, BODY, str(int(timestamp) + 1), signature)  # timestamp altered
+    forged = signed_headers("another-secret-0123456789", BODY, "abc", "match")  # signed with another secret
+    assert not namespace["verify"](SECRET, BODY, forged["X-Matchmaker-Timestamp"], forged["X-Matchmaker-Signature"])
+    assert not namespace["verify"](SECRET, BODY, timestamp, "sha256=" + "0" * 64)
     assert not namespace["verify"](
         SECRET, BODY, str(int(time.time()) - 3600), sign(SECRET, str(int(time.time()) - 3600), BODY)
     )
