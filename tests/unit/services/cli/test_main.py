@@ -30,6 +30,7 @@ COMMANDS = [
     "inbox-token",
     "lag",
     "monitor",
+    "ops-token",
 ]
 
 
