@@ -15,6 +15,7 @@ from services.errors import ConfigurationError
 from services.ops.access import OpsAccess, ensure_token, guard_faust_web, is_loopback, read_token
 from services.ops.monitor import create_app
 from services.settings import DeliverySettings, MonitorSettings, Settings
+from tests.support import PROJECT_ROOT
 
 TOKEN = "t" * 43
 
@@ -189,3 +190,27 @@ def test_worker_and_notifier_refuse_an_exposed_web_server_without_a_token(tmp_pa
         Notifier(bare.model_copy(update={"delivery": DeliverySettings(notifier_web_host="0.0.0.0")}), 1)
     worker = MatchWorker(bare)
     assert worker.app.conf.web_bind == "127.0.0.1"
+
+
+def test_deploy_files_take_the_token_from_a_secret_file():
+    yaml = pytest.importorskip("yaml")
+    deploy = PROJECT_ROOT / "deploy"
+    prometheus = yaml.safe_load((deploy / "prometheus" / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job["authorization"] for job in prometheus["scrape_configs"]}
+    assert set(jobs) == {"matchmaker-monitor", "matchmaker-worker"}
+    assert all(set(auth) == {"type", "credentials_file"} and auth["type"] == "Bearer" for auth in jobs.values())
+    docs = [d for f in sorted((deploy / "k8s").glob("*.yaml")) for d in yaml.safe_load_all(f.read_text()) if d]
+    for doc in (d for d in docs if d["kind"] == "Deployment"):
+        pod = doc["spec"]["template"]["spec"]
+        secrets = {v["name"] for v in pod["volumes"] if v.get("secret", {}).get("secretName") == "matchmaker-ops-token"}
+        container = pod["containers"][0]
+        mounts = {m["mountPath"] for m in container["volumeMounts"] if m["name"] in secrets}
+        token_file = next(e["value"] for e in container["env"] if e["name"] == "MATCHMAKER_OPS_TOKEN_FILE")
+        assert token_file.rsplit("/", 1)[0] in mounts, doc["metadata"]["name"]
+    monitors = [d["spec"] for d in docs if d["kind"] in ("ServiceMonitor", "PodMonitor")]
+    endpoints = [e for spec in monitors for e in spec.get("endpoints", []) + spec.get("podMetricsEndpoints", [])]
+    assert endpoints and all(e["authorization"]["credentials"]["name"] == "matchmaker-ops-token" for e in endpoints)
+    compose = yaml.safe_load((deploy / "compose" / "docker-compose.yml").read_text())
+    monitor = compose["services"]["monitor"]
+    assert monitor["environment"]["MATCHMAKER_OPS_TOKEN_FILE"] == "/run/secrets/ops-token"
+    assert monitor["secrets"] == ["ops-token"] and set(compose["secrets"]["ops-token"]) == {"file"}
