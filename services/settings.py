@@ -145,6 +145,12 @@ class DeliverySettings(BaseSettings):
     inbox_host: str = Field(default="127.0.0.1", description="Interface of the inbox HTTP API.")
     inbox_port: int = Field(default=8081, description="Port of the inbox HTTP API (the ingest API has 8080).")
     inbox_max_page: int = Field(default=100, ge=1, description="Largest `limit` of one inbox page.")
+    inbox_max_per_company: int = Field(
+        default=500, ge=1, description="Newest matches the inbox keeps per company (bounds its memory)."
+    )
+    inbox_retention_days: float = Field(
+        default=90.0, gt=0, description="Matches produced longer ago than this leave the inbox."
+    )
 
 
 SECTIONS = ("api", "monitor", "delivery")
