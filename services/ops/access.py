@@ -64,7 +64,10 @@ def ensure_token(path: Path, rotate: bool = False) -> bool:
 
 def client_headers(settings: Settings) -> dict[str, str]:
     """The Authorization header for calling another operator surface (the monitor scraping workers), if a token exists."""
-    token = read_token(settings.ops_token_path)
+    try:
+        token = read_token(settings.ops_token_path)
+    except OSError:  # unreadable: the call goes without it, and a guarded surface answers 401
+        return {}
     return {"Authorization": f"Bearer {token}"} if token else {}
 
 
@@ -86,7 +89,10 @@ class OpsAccess:
         if is_loopback(host):
             return cls()
         path = settings.ops_token_path
-        token = read_token(path)
+        try:
+            token = read_token(path)
+        except OSError as error:  # a directory, or a mounted secret this user may not read
+            raise ConfigurationError(f"cannot read the operator token {path}: {error.strerror or error}") from None
         if token is None:
             raise ConfigurationError(
                 f"the {surface} would listen on {host or 'all interfaces'} (not loopback) without the operator token: "

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from services.cli.main import main
 from services.errors import ConfigurationError
-from services.ops.access import OpsAccess, ensure_token, guard_faust_web, is_loopback, read_token
+from services.ops.access import OpsAccess, client_headers, ensure_token, guard_faust_web, is_loopback, read_token
 from services.ops.monitor import create_app
 from services.settings import DeliverySettings, MonitorSettings, Settings
 from tests.support import PROJECT_ROOT
@@ -83,6 +83,7 @@ def test_the_rule(settings):
     assert access.check("/metrics", "Bearer " + TOKEN) is None
     assert access.check("/healthz/../metrics", None) is not None
     assert OpsAccess.for_host(settings, "127.0.0.1", "monitor").check("/metrics", None) is None
+    assert client_headers(settings) == bearer(TOKEN)  # what the monitor sends when it scrapes workers
 
 
 def test_an_exposed_surface_without_a_token_refuses_to_start(tmp_path):
@@ -99,6 +100,11 @@ def test_an_exposed_surface_without_a_token_refuses_to_start(tmp_path):
     with pytest.raises(ConfigurationError, match="shorter than 16"):
         OpsAccess.for_host(bare, "10.0.0.5", "worker's web server")
     assert OpsAccess.for_host(bare, "127.0.0.1", "monitor").open  # loopback needs none
+    bare.ops_token_path.unlink()
+    bare.ops_token_path.mkdir()  # unreadable as a file: a clear message, not a traceback
+    with pytest.raises(ConfigurationError, match="cannot read the operator token"):
+        OpsAccess.for_host(bare, "10.0.0.5", "monitor")
+    assert client_headers(bare) == {}
 
 
 def test_the_monitor_command_refuses_an_exposed_port_in_one_line(tmp_path, monkeypatch, capsys):
