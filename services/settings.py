@@ -142,11 +142,20 @@ class DeliverySettings(BaseSettings):
         default=2.0, gt=0, description="Seconds between scans that (re)start pending deliveries after recovery."
     )
     notifier_web_port: int = Field(default=6067, description="Faust web port of a notifier process (/metrics).")
+    notifier_web_host: str = Field(
+        default="127.0.0.1", description="Interface of the notifier's web server (another needs the ops token)."
+    )
 
     # -- inbox --------------------------------------------------------------------------------
     inbox_host: str = Field(default="127.0.0.1", description="Interface of the inbox HTTP API.")
     inbox_port: int = Field(default=8081, description="Port of the inbox HTTP API (the ingest API has 8080).")
     inbox_max_page: int = Field(default=100, ge=1, description="Largest `limit` of one inbox page.")
+    inbox_max_per_company: int = Field(
+        default=500, ge=1, description="Newest matches the inbox keeps per company (bounds its memory)."
+    )
+    inbox_retention_days: float = Field(
+        default=90.0, gt=0, description="Matches produced longer ago than this leave the inbox."
+    )
 
     # -- subscriptions' secrets ---------------------------------------------------------------
     subscription_key_file: Path | None = Field(
@@ -257,6 +266,18 @@ class Settings(BaseSettings):
         default="text", description="Log lines as plain text (terminals) or one JSON object each (log collectors)."
     )
 
+    # -- Operator surfaces (monitor, worker and notifier web servers): services/ops/access.py ----
+    ops_token_file: Path | None = Field(
+        default=None,
+        description="Operator bearer token, needed off loopback; default <MATCHMAKER_HOME>/security/ops-token.",
+    )
+
+    @field_validator("ops_token_file")
+    @classmethod
+    def _absolute_token_file(cls, path: Path | None) -> Path | None:
+        """Child processes run in another directory, as for `home`."""
+        return None if path is None else path.expanduser().absolute()
+
     # -- Sections: each reads its own variables when the Settings object is made ----------------
     api: ApiSettings = Field(default_factory=ApiSettings, description="The ingest API (MATCHMAKER_API_*).")
     monitor: MonitorSettings = Field(default_factory=MonitorSettings, description="The monitor (MATCHMAKER_MONITOR_*).")
@@ -319,6 +340,11 @@ class Settings(BaseSettings):
     @property
     def notifier_control_topic(self) -> str:
         return f"{self.notifier_app_id}-control"
+
+    @property
+    def ops_token_path(self) -> Path:
+        """Where the operator token is read (and `matchmaker ops-token` writes it)."""
+        return self.ops_token_file or self.home / "security" / "ops-token"
 
     def to_env(self) -> dict[str, str]:
         """These settings, sections included, as environment variables, to hand them to a child process."""

@@ -1,4 +1,5 @@
-"""Operator subcommands of `matchmaker`: `lag` (consumer-group lag and status) and `monitor` (HTTP service)."""
+"""Operator subcommands of `matchmaker`: `lag` (consumer-group lag and status), `monitor` (HTTP service) and
+`ops-token` (the bearer token of operator surfaces that listen off loopback)."""
 
 from __future__ import annotations
 
@@ -39,6 +40,16 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--group", action="append", default=[], metavar="G", help="another consumer group (repeatable)"
     )
     monitor.set_defaults(run=_monitor)
+
+    token = commands.add_parser(
+        "ops-token",
+        help="create (once) the operator token that off-loopback monitor, worker and notifier servers require",
+        description="Writes a random token to MATCHMAKER_OPS_TOKEN_FILE (default <MATCHMAKER_HOME>/security/ops-token, "
+        "mode 0600) unless it exists, and prints the file's path: "
+        'curl -H "Authorization: Bearer $(cat "$(matchmaker ops-token)")" http://HOST:9308/metrics',
+    )
+    token.add_argument("--rotate", action="store_true", help="replace an existing token (restart the servers)")
+    token.set_defaults(run=_ops_token)
 
 
 def _lag(settings: Settings, args: argparse.Namespace) -> int:
@@ -91,5 +102,15 @@ def _monitor(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _ops_token(settings: Settings, args: argparse.Namespace) -> int:
+    from services.ops.access import ensure_token
+
+    path = settings.ops_token_path
+    if ensure_token(path, rotate=args.rotate):
+        print(f"wrote a new operator token to {path}", file=sys.stderr)
+    print(path)
+    return 0
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit("use `matchmaker lag` or `matchmaker monitor`")
+    sys.exit("use `matchmaker lag`, `matchmaker monitor` or `matchmaker ops-token`")

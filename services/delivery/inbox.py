@@ -5,8 +5,9 @@ and `inbox-tokens` topics from the beginning into memory (kafka-python, no consu
 committed) and keeps following them. It answers with 503 until it has caught up with the end offsets
 it saw at start. So any number of inbox processes can run behind a load balancer, each answering for
 every company, with no shared state and nothing to rebalance; a restarted one rebuilds its view from
-Kafka. The cost is memory (the de-duplicated matches still retained by the `matches` topic) and the
-start-up read. Matches are shown as long as `matches` retains them (topic retention).
+Kafka. The cost is memory and the start-up read. The memory is bounded (services/delivery/inbox_store.py):
+per company the newest MATCHMAKER_INBOX_MAX_PER_COMPANY matches, none produced longer ago than
+MATCHMAKER_INBOX_RETENTION_DAYS (and none the `matches` topic no longer retains after a restart).
 
 Stale matches are hidden: a challenge closed (status closed, or a tombstone) or a company withdrawn
 (status withdrawn, or a tombstone) takes the matches of its versions up to the closing one out of the
@@ -25,6 +26,7 @@ import hmac
 import json
 import logging
 import threading
+import time
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -34,12 +36,16 @@ from pydantic import BaseModel, ValidationError
 
 from schemas import Challenge, CompanyProfile, InboxToken, MatchResult
 from services.bearer import hash_token
+from services.delivery.inbox_store import MatchStore, SortKey
 from services.kafka import codec
 from services.kafka.reader import replay_batches
 from services.settings import Settings
 from services.versioning import Closure
 
 log = logging.getLogger("matchmaker.inbox")
+
+
+EXPIRE_EVERY = 60.0  # seconds between sweeps of matches past retention (pages hide them at once)
 
 
 class InboxView:
@@ -53,7 +59,9 @@ class InboxView:
         self.ready = threading.Event()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._matches: dict[str, dict[str, tuple[tuple[float, str], dict]]] = {}
+        d = settings.delivery
+        self._matches = MatchStore(d.inbox_max_per_company, d.inbox_retention_days * 86_400.0)
+        self._expired_at = time.monotonic()
         self._challenges: dict[str, Closure] = {}  # open/closed state: services/versioning.py
         self._companies: dict[str, Closure] = {}
         self._token_of: dict[str, str] = {}  # company_id -> token sha256
@@ -90,6 +98,9 @@ class InboxView:
                 with self._lock:
                     for record in batch:
                         self._apply(record.topic, record.key, record.value)
+                    if time.monotonic() - self._expired_at >= EXPIRE_EVERY:
+                        self._matches.expire()
+                        self._expired_at = time.monotonic()
         except Exception as error:
             self.error = error
             log.exception("inbox view stopped")
@@ -121,9 +132,7 @@ class InboxView:
             result = MatchResult.model_validate_json(value)
         except ValidationError:
             return
-        own = self._matches.setdefault(result.company_id, {})
-        if result.match_id not in own:  # duplicates (same match_id) are shown once
-            own[result.match_id] = ((result.produced_at.timestamp(), result.match_id), result.model_dump(mode="json"))
+        self._matches.add(result)  # duplicates (same match_id) are shown once; bounded per company
 
     def _apply_token(self, key: bytes | None, value: bytes | None) -> None:
         company_id = key.decode("utf-8", errors="replace") if key else None
@@ -155,33 +164,25 @@ class InboxView:
                 return company_id
         return None
 
-    def page(
-        self, company_id: str, limit: int, cursor: tuple[float, str] | None
-    ) -> tuple[list[dict], tuple[float, str] | None]:
+    def page(self, company_id: str, limit: int, cursor: SortKey | None) -> tuple[list[dict], SortKey | None]:
         with self._lock:
             company = self._companies.get(company_id)
             items = [
-                (sort_key, match)
-                for sort_key, match in self._matches.get(company_id, {}).values()
-                if not (company and company.hides(match["company_version"]))
-                and not (
-                    (status := self._challenges.get(match["challenge_id"])) and status.hides(match["challenge_version"])
-                )
+                match
+                for match in self._matches.of(company_id)
+                if not (company and company.hides(match.company_version))
+                and not ((status := self._challenges.get(match.challenge_id)) and status.hides(match.challenge_version))
             ]
-        items.sort(key=lambda item: item[0], reverse=True)
+        items.sort(key=lambda match: match.key, reverse=True)
         if cursor is not None:
-            items = [item for item in items if item[0] < cursor]
+            items = [match for match in items if match.key < cursor]
         page = items[:limit]
-        next_cursor = page[-1][0] if len(items) > limit else None
-        return [match for _, match in page], next_cursor
+        next_cursor = page[-1].key if len(items) > limit else None
+        return [match.to_dict() for match in page], next_cursor
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "companies": len(self._matches),
-                "matches": sum(len(m) for m in self._matches.values()),
-                "tokens": len(self._token_of),
-            }
+            return {**self._matches.stats(), "tokens": len(self._token_of)}
 
 
 def _close(states: dict[str, Closure], key: str, version: int | None, closed: bool) -> None:

@@ -57,6 +57,7 @@ from services.delivery.sender import Sender
 from services.errors import ConfigurationError
 from services.kafka import codec
 from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
+from services.ops.access import guard_faust_web
 from services.settings import Settings
 from services.versioning import Closure
 
@@ -102,12 +103,13 @@ class Notifier:
     def __init__(self, settings: Settings, partitions: int) -> None:
         self.settings = settings
         self.partitions = partitions
-        self.app = make_app(settings, settings.notifier_app_id, partitions, settings.delivery.notifier_web_port)
+        d = settings.delivery
+        self.app = make_app(settings, settings.notifier_app_id, partitions, d.notifier_web_port, d.notifier_web_host)
+        guard_faust_web(self.app, settings, d.notifier_web_host, "notifier's web server")
         self.metrics = Metrics()
         self._deliverers: dict[str, CompanyDeliverer] = {}
         self._queued: set[str] = set()  # notification ids queued or in flight in this process
         self._ready = False  # tables recovered for the current assignment
-        d = settings.delivery
         self.sender = Sender(d.notify_timeout, allow_loopback=d.notify_allow_loopback_http)
         self.keys = KeyFile(key_path(settings))
         self._unreadable: set[str] = set()  # companies whose stored subscription no longer validates (logged once)

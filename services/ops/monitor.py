@@ -7,6 +7,9 @@
     GET /healthz     liveness: the process answers and its sampling thread runs
     GET /readyz      readiness: the last sample of the broker succeeded recently (connected to Kafka)
 
+Bound to loopback (the default) it is open; bound to another interface, everything but /healthz and
+/readyz needs the operator token (services/ops/access.py).
+
 A background thread samples every MATCHMAKER_MONITOR_INTERVAL seconds (services/ops/lag_sampler.py); the
 status rules are Burrow's, over a window of MATCHMAKER_MONITOR_WINDOW samples (services/ops/lag.py).
 Run with `matchmaker monitor`.
@@ -22,7 +25,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from kafka import KafkaConsumer, TopicPartition
@@ -32,6 +35,7 @@ from pydantic import ValidationError
 
 from schemas import DeadLetter
 from services.kafka import clients, reader
+from services.ops.access import OpsAccess, client_headers
 from services.ops.lag import STATUS_CODES, Status
 from services.ops.lag_sampler import LagSampler, LagTracker, Report, system_groups
 from services.settings import Settings
@@ -198,11 +202,14 @@ class MonitorState:
             "matchmaker_embedded_texts": "embedded_texts",
         }
         totals = {name: 0.0 for name in wanted.values()} | {"workers_up": 0.0}
+        headers = client_headers(self.settings)  # workers off loopback want the operator token
         for url in self.monitor.worker_metrics_urls:
             try:
-                text = httpx.get(url, timeout=3.0).text
+                response = httpx.get(url, timeout=3.0, headers=headers)
+                response.raise_for_status()
             except httpx.HTTPError:
                 continue
+            text = response.text
             totals["workers_up"] += 1
             for family in text_string_to_metric_families(text):
                 if family.name in wanted:
@@ -392,8 +399,10 @@ class LagCollector:
 
 
 def create_app(settings: Settings, start: bool = True) -> FastAPI:
+    """The monitor's app; ConfigurationError when it would listen off loopback without the operator token."""
     from contextlib import asynccontextmanager
 
+    access = OpsAccess.for_host(settings, settings.monitor.host, "monitor")
     state = MonitorState(settings)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(LagCollector(state))
@@ -410,6 +419,15 @@ def create_app(settings: Settings, start: bool = True) -> FastAPI:
 
     app = FastAPI(title="Six Cities Matchmaker monitor", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.monitor = state
+
+    if not access.open:
+
+        @app.middleware("http")
+        async def operator_only(request: Request, call_next: Any) -> Response:
+            denial = access.check(request.scope["path"], request.headers.get("authorization"))
+            if denial is not None:
+                return JSONResponse({"detail": denial.detail}, 401, headers={"WWW-Authenticate": denial.challenge})
+            return await call_next(request)
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
@@ -443,6 +461,7 @@ def serve(settings: Settings) -> None:
 
     settings = settings.as_principal("monitor")
     monitor = settings.monitor
+    app = create_app(settings)  # first: it refuses an exposed port without the operator token
     banner = (
         f"monitor on http://{monitor.host}:{monitor.port}/ (groups: {', '.join(system_groups(settings, monitor.groups))}; "
         f"broker {settings.bootstrap_servers})"
@@ -452,5 +471,5 @@ def serve(settings: Settings) -> None:
     else:
         print(banner, flush=True)
     uvicorn.run(
-        create_app(settings), host=monitor.host, port=monitor.port, log_level="warning", log_config=None
+        app, host=monitor.host, port=monitor.port, log_level="warning", log_config=None
     )  # log through services.logs

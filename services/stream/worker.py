@@ -32,6 +32,7 @@ import faust
 
 from services.errors import ConfigurationError
 from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
+from services.ops.access import guard_faust_web
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.embed import EmbedStage, Encoder
@@ -55,6 +56,7 @@ class MatchWorker:
         self.app = make_app(
             settings, settings.app_id, settings.shards, settings.worker_web_port, settings.worker_web_host
         )
+        guard_faust_web(self.app, settings, settings.worker_web_host, "worker's web server")
         self.encoder = Encoder(settings)
         self._declare()
 
@@ -103,7 +105,7 @@ class MatchWorker:
         for shard in range(self.settings.shards):
             await self.shard_input.send(key=b"sync", value=sync, partition=shard)
 
-    # -- operations endpoints (Kubernetes probes, Prometheus) --------------------------------------
+    # -- operations endpoints (Kubernetes probes, Prometheus); off loopback /metrics needs the ops token --
     async def _healthz(self, request):
         """Liveness: the event loop answers."""
         return self.app.web.json({"status": "ok"})

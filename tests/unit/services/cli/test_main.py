@@ -32,6 +32,7 @@ COMMANDS = [
     "inbox-token",
     "lag",
     "monitor",
+    "ops-token",
 ]
 
 
