@@ -15,12 +15,19 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "but report when KAFKA_BOOTSTRAP_SERVERS points at an existing cluster.",
     )
     kafka.add_argument("action", choices=["up", "down", "status"])
+    kafka.add_argument(
+        "--debug-listener",
+        action="store_true",
+        help="up: also listen SASL_PLAINTEXT (authenticated, NOT encrypted) on port+2, for packet captures",
+    )
     kafka.set_defaults(run=_kafka)
 
 
 def _kafka(settings: Settings, args: argparse.Namespace) -> int:
     from services.kafka.local import LocalBroker
 
+    if args.debug_listener:
+        settings = settings.model_copy(update={"kafka_debug_listener": True})
     broker = LocalBroker(settings)
     if args.action == "up":
         print(broker.up().describe())

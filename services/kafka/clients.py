@@ -91,6 +91,26 @@ def _connection(settings: Settings) -> dict[str, Any]:
     return options
 
 
+def java_properties(settings: Settings) -> str:
+    """The same connection for Kafka's Java tools (`--command-config FILE`): keep the file private."""
+    lines = [f"security.protocol={settings.kafka_security_protocol}"]
+    cafile = ca_file(settings) if uses_tls(settings) else None
+    if cafile is not None:
+        lines += ["ssl.truststore.type=PEM", f"ssl.truststore.location={cafile}"]
+    found = credential(settings)
+    if found is not None:
+        module = (
+            "org.apache.kafka.common.security.plain.PlainLoginModule"
+            if settings.kafka_sasl_mechanism == "PLAIN"
+            else "org.apache.kafka.common.security.scram.ScramLoginModule"
+        )
+        lines += [
+            f"sasl.mechanism={settings.kafka_sasl_mechanism}",
+            f'sasl.jaas.config={module} required username="{found.username}" password="{found.password}";',
+        ]
+    return "\n".join(lines) + "\n"
+
+
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
     """The TLS context of asyncio clients (aiokafka under Faust): verifies the broker against the CA."""
     if not uses_tls(settings):

@@ -137,8 +137,10 @@ class LocalBroker:
         tls = ensure_tls(tls_dir(self.settings.home))
         broker_password = credentials.ensure(self.settings.home, BROKER)
         listeners = [f"SASL_SSL://127.0.0.1:{port}", f"CONTROLLER://127.0.0.1:{controller}"]
+        advertised = [f"SASL_SSL://127.0.0.1:{port}"]
         if self.settings.kafka_debug_listener:
             listeners.append(f"DEBUG://127.0.0.1:{self.settings.debug_port}")
+            advertised.append(f"DEBUG://127.0.0.1:{self.settings.debug_port}")
         scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
         path = self.dir / "server.properties"
         write_private(
@@ -149,7 +151,7 @@ class LocalBroker:
                     "node.id=1",
                     f"controller.quorum.bootstrap.servers=127.0.0.1:{controller}",
                     f"listeners={','.join(listeners)}",
-                    f"advertised.listeners=SASL_SSL://127.0.0.1:{port}",
+                    f"advertised.listeners={','.join(advertised)}",
                     "controller.listener.names=CONTROLLER",
                     "inter.broker.listener.name=SASL_SSL",
                     "listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL,DEBUG:SASL_PLAINTEXT",

@@ -6,15 +6,17 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 from kafka import TopicPartition
 from kafka.admin import NewTopic
 from kafka.structs import OffsetAndMetadata
 
 from services.cli.processes import settings_env
-from services.kafka import clients
+from services.kafka import clients, credentials
 from services.kafka.local import LOG4J_CONFIG, LocalBroker
 from services.settings import Settings
 
@@ -73,24 +75,10 @@ def lag_cli(settings: Settings, *args: str) -> dict:
 def kafka_tool_describe(settings: Settings, group: str) -> dict[tuple[str, int], dict]:
     """Kafka's own consumer-groups tool: (topic, partition) -> {committed, end, lag} ("-" becomes None)."""
     broker = LocalBroker(settings)
-    result = subprocess.run(
-        [
-            "java",
-            "-cp",
-            broker.classpath(),
-            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-            f"-Dkafka.logs.dir={broker.dir / 'logs'}",
-            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
-            "--bootstrap-server",
-            settings.bootstrap_servers,
-            "--describe",
-            "--group",
-            group,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    with tempfile.TemporaryDirectory() as private:  # the operator's credential, for the tool's connection
+        config = Path(private) / "client.properties"
+        credentials.write_private(config, clients.java_properties(settings))
+        result = _run_tool(broker, settings, group, config)
     assert result.returncode == 0, result.stderr + result.stdout
     rows: dict[tuple[str, int], dict] = {}
     header = None
@@ -193,3 +181,26 @@ class Traffic:
         self.stop_producer.set()
         self.stop_consuming()
         self.threads[0].join(timeout=30)
+
+
+def _run_tool(broker: LocalBroker, settings: Settings, group: str, config: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            "java",
+            "-cp",
+            broker.classpath(),
+            f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
+            f"-Dkafka.logs.dir={broker.dir / 'logs'}",
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            "--bootstrap-server",
+            settings.bootstrap_servers,
+            "--command-config",
+            str(config),
+            "--describe",
+            "--group",
+            group,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

@@ -52,7 +52,7 @@ def can_connect(**options) -> bool:
     """True when a client authenticates: its metadata request is answered (even if only to say "not
     authorised" for the topic asked about); False when the connection or the authentication fails."""
     try:
-        producer = KafkaProducer(request_timeout_ms=5000, max_block_ms=5000, **options)
+        producer = KafkaProducer(request_timeout_ms=5000, max_block_ms=5000, bootstrap_timeout_ms=8000, **options)
     except (KafkaError, ssl.SSLError, OSError):
         return False
     try:
