@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,8 +41,12 @@ class TlsFiles:
         return self.ca_cert.exists() and self.ca_key.exists() and self.broker_keystore.exists()
 
 
-def ensure_tls(directory: Path) -> TlsFiles:
-    """The CA and broker certificate under `directory`, created when missing (idempotent)."""
+def ensure_tls(directory: Path, dns_names: Sequence[str] = ()) -> TlsFiles:
+    """The CA and broker certificate under `directory`, created when missing (idempotent).
+
+    The broker certificate is valid for localhost and 127.0.0.1, and for `dns_names` besides (the host
+    name clients use elsewhere, e.g. `kafka` in deploy/compose). Existing files are kept as they are.
+    """
     files = TlsFiles.under(directory)
     if files.exist():
         return files
@@ -74,7 +79,13 @@ def ensure_tls(directory: Path) -> TlsFiles:
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + VALIDITY)
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName("localhost"),
+                    *(x509.DNSName(name) for name in dns_names),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                ]
+            ),
             critical=False,
         )
         .add_extension(

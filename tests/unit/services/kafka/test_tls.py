@@ -28,3 +28,16 @@ def test_private_keys_are_readable_by_the_owner_only_and_made_once(tmp_path):
         assert stat.S_IMODE(private.stat().st_mode) == 0o600
     before = files.ca_cert.read_bytes()
     assert ensure_tls(tmp_path / "tls").ca_cert.read_bytes() == before  # idempotent: clients keep trusting it
+
+
+def test_more_host_names_go_into_the_broker_certificate_when_asked_for(tmp_path):
+    default = ensure_tls(tmp_path / "default")
+    compose = ensure_tls(tmp_path / "compose", dns_names=["kafka"])
+
+    def dns_names(files) -> list[str]:
+        broker = x509.load_pem_x509_certificates(files.broker_keystore.read_bytes())[0]
+        names = broker.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        return names.get_values_for_type(x509.DNSName)
+
+    assert dns_names(default) == ["localhost"]
+    assert dns_names(compose) == ["localhost", "kafka"]
