@@ -4,7 +4,8 @@
 each principal may use; `apply` turns that into Kafka ACLs, and `docs_table` into the README's table, so
 the documentation is the configuration. The operator is the one super user; everything else is denied
 (`allow.everyone.if.no.acl.found=false`). Names are literal, never prefixes: a prefix ACL on
-`challenges.oulu` would also open `challenges.oulu-anything`.
+`challenges.oulu` would also open `challenges.oulu-anything`. The one wildcard is the monitor's
+Describe (offsets, never contents) on every topic and group.
 
     with clients.admin(settings, client_id="matchmaker-access") as admin:
         password = grant_city(admin, settings, "Helsinki")
@@ -44,6 +45,7 @@ SERVICES = ("worker", "notifier", "inbox", "api", "monitor")
 OPERATOR = "operator"
 BROKER = "broker"
 CITY_PREFIX, PLATFORM_PREFIX = "city-", "platform-"
+ANY = "*"  # Kafka's wildcard resource name (a literal pattern that matches every name)
 SCRAM_ITERATIONS = 8192  # Kafka's own minimum is 4096
 
 READ: tuple[Operation, ...] = ("Read", "Describe")
@@ -126,9 +128,12 @@ def service_principals(settings: Settings) -> list[Principal]:
             "monitor",
             "service",
             (
-                # lag: the committed offsets of the groups, and the record at each one (its age)
+                # lag: offsets of whatever groups it is asked to watch (MATCHMAKER_MONITOR_GROUPS), on any
+                # topic; the records themselves (lag in seconds, the page's latest lists) of ours only
+                Grant("topic", ANY, ("Describe",)),
+                Grant("group", ANY, ("Describe",)),
                 *_topics(
-                    READ,
+                    ("Read",),
                     *challenges,
                     s.topic_companies,
                     s.topic_matches,
@@ -138,14 +143,9 @@ def service_principals(settings: Settings) -> list[Principal]:
                     s.partials_topic,
                     s.notifier_control_topic,
                 ),
-                *(Grant("group", group, ("Describe",)) for group in _monitored_groups(settings)),
             ),
         ),
     ]
-
-
-def _monitored_groups(settings: Settings) -> list[str]:
-    return list(dict.fromkeys([settings.app_id, settings.notifier_app_id, *settings.monitor.groups]))
 
 
 def city_name(name: str) -> str:

@@ -13,12 +13,10 @@ import sys
 
 import pytest
 
-from schemas import Subscription
 from services.cli.processes import settings_env
-from services.delivery.subscriptions import publish_subscription
 from services.settings import Settings
 from tests.support import PROJECT_ROOT
-from tests.support.notifier import Events, NotifierProcess, read_topic, wait_notifier_drained
+from tests.support.notifier import Events, NotifierProcess, publish_sealed, read_topic, wait_notifier_drained
 from tests.support.waiting import wait_until
 from tests.support.webhooks import Receiver
 
@@ -49,7 +47,7 @@ def test_subscribe_refuses_a_webhook_resolving_to_loopback(settings, hook):
     result = subprocess.run(
         [
             *(sys.executable, "-m", "services.cli", "subscribe"),
-            *("--company", "co-ssrf", "--url", loopback_url(hook), "--secret", SECRET),
+            *("--company", "co-ssrf", "--url", loopback_url(hook)),
         ],
         env=settings_env(strict(settings)),
         cwd=PROJECT_ROOT,
@@ -70,7 +68,7 @@ def test_a_webhook_now_resolving_to_loopback_is_dead_lettered_not_delivered(sett
     events = Events(settings)
     try:
         # subscribed while loopback was allowed; the notifier, without the setting, must refuse it
-        publish_subscription(settings, Subscription(company_id="co-internal", url=loopback_url(hook), secret=SECRET))
+        publish_sealed(settings, "co-internal", loopback_url(hook), SECRET)
         wait_notifier_drained(settings, alive=lambda: notifier.alive)
         lost = events.match("co-internal", "ch-a", 0.9)
 
