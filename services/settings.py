@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +39,11 @@ def default_home() -> Path:
         return PROJECT_ROOT / ".matchmaker"
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "matchmaker"
+
+
+def cluster_shape_file(home: Path, port: int) -> Path:
+    """Where `matchmaker kafka up --brokers N` records N for the local cluster on `port`."""
+    return home / "kafka" / f"brokers-{port}"
 
 
 class ApiSettings(BaseSettings):
@@ -182,6 +187,9 @@ class Settings(BaseSettings):
     )
     kafka_port: int = Field(default=9092, description="Port of the local broker (loopback only).")
     kafka_controller_port: int | None = Field(default=None, description="KRaft controller port; default kafka_port+1.")
+    kafka_brokers: int = Field(
+        default=1, ge=1, le=5, description="Nodes of the local cluster (3: replicated; node i on kafka_port+10*(i-1))."
+    )
     home: Path = Field(default_factory=default_home, description="Jars, broker data, logs, worker data.")
 
     # -- Kafka security: the client side, for the local cluster and an existing one alike ----------
@@ -208,6 +216,16 @@ class Settings(BaseSettings):
         description="Local broker only: also listen SASL_PLAINTEXT (authenticated, not encrypted) on kafka_port+2.",
     )
 
+    @model_validator(mode="after")
+    def _local_cluster_shape(self) -> Settings:
+        """Without MATCHMAKER_KAFKA_BROKERS, the shape `matchmaker kafka up --brokers N` recorded for this port,
+        so every later command bootstraps from every node of that cluster."""
+        if "kafka_brokers" not in self.model_fields_set and not self.kafka_bootstrap_servers:
+            recorded = cluster_shape_file(self.home, self.kafka_port)
+            if recorded.exists():
+                self.kafka_brokers = int(recorded.read_text().strip() or 1)
+        return self
+
     @field_validator("home")
     @classmethod
     def _absolute_home(cls, home: Path) -> Path:
@@ -228,7 +246,11 @@ class Settings(BaseSettings):
         ge=1,
         description="Partitions of the worker's internal topics = most worker processes that share work.",
     )
-    replication_factor: int = Field(default=1, ge=1, description="Replication of topics the project creates.")
+    replication_factor: int | None = Field(
+        default=None,
+        ge=1,
+        description="Replication of topics the project creates; unset = 3 when the cluster has 3+ brokers, else 1.",
+    )
 
     # -- Worker ---------------------------------------------------------------------------------
     app_id: str = Field(default="matchmaker", description="Faust app id: consumer group and internal topic prefix.")
@@ -292,7 +314,10 @@ class Settings(BaseSettings):
 
     @property
     def bootstrap_servers(self) -> str:
-        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.kafka_port}"
+        """The existing cluster's servers, or every node of the local one (losing any node changes nothing)."""
+        if self.kafka_bootstrap_servers:
+            return self.kafka_bootstrap_servers
+        return ",".join(f"127.0.0.1:{self.kafka_port + 10 * i}" for i in range(self.kafka_brokers))
 
     @property
     def controller_port(self) -> int:

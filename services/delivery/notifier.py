@@ -519,9 +519,9 @@ def notifier_partitions(settings: Settings) -> int:
 
 def run_notifier(settings: Settings) -> None:
     """Run one notifier process until SIGTERM/SIGINT."""
-    from services.kafka.topics import create_missing, delivery_topic_specs, notifier_topic_specs
+    from services.kafka.topics import create_missing, delivery_topic_specs, notifier_topic_specs, with_replication
 
-    settings = settings.as_principal("notifier")
+    settings = with_replication(settings.as_principal("notifier"))
     dead_letters = settings.delivery.topic_notification_dead_letters
     create_missing(settings, {dead_letters: delivery_topic_specs(settings)[dead_letters]})
     try:

@@ -34,67 +34,120 @@ SECURED_MARKER = "secured"  # written when the storage was formatted with creden
 
 
 @dataclass(frozen=True)
-class BrokerStatus:
-    running: bool
-    bootstrap_servers: str
+class Node:
+    """One KRaft node of the local cluster: broker and controller in one JVM."""
+
+    id: int
+    port: int  # SASL_SSL, for clients and replication
+    controller_port: int  # mutual TLS, for the controller quorum
+    debug_port: int  # SASL_PLAINTEXT, only with the opt-in debugging listener
+    dir: Path
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "broker.pid"
+
+
+@dataclass(frozen=True)
+class NodeStatus:
+    id: int
+    port: int
     pid: int | None
+    alive: bool
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "port": self.port, "pid": self.pid, "alive": self.alive}
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    running: bool  # every node alive
+    bootstrap_servers: str
+    pid: int | None  # the first node's
     managed: bool  # False when KAFKA_BOOTSTRAP_SERVERS points at an existing cluster
+    nodes: tuple[NodeStatus, ...] = ()
 
     def describe(self) -> str:
         if not self.managed:
             return f"using existing cluster at {self.bootstrap_servers} (KAFKA_BOOTSTRAP_SERVERS); nothing local"
-        if self.running:
-            return f"local broker running at {self.bootstrap_servers} (pid {self.pid})"
-        return f"local broker not running (would listen on {self.bootstrap_servers})"
+        alive = [n for n in self.nodes if n.alive]
+        if len(self.nodes) == 1:
+            if self.running:
+                return f"local broker running at {self.bootstrap_servers} (pid {self.pid})"
+            return f"local broker not running (would listen on {self.bootstrap_servers})"
+        pids = ", ".join(f"{n.id}: {n.pid if n.alive else 'down'}" for n in self.nodes)
+        return f"local cluster, {len(alive)} of {len(self.nodes)} brokers alive at {self.bootstrap_servers} ({pids})"
+
+    def to_dict(self) -> dict:
+        return {"brokers": [n.to_dict() for n in self.nodes]}
 
 
 class LocalBroker:
+    """The local cluster: one node (`broker-<port>`) or `kafka_brokers` nodes (`cluster-<port>/node-<id>`).
+
+    Node i listens on kafka_port + 10*(i-1) (clients), that + 1 (controller), that + 2 (debugging).
+    Three nodes are combined broker+controller nodes with a static three-voter quorum: on one machine,
+    three more JVMs for dedicated controllers would double the memory for no difference a client sees.
+    """
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.root = settings.home / "kafka"
         self.libs = self.root / "libs"
-        self.dir = self.root / f"broker-{settings.kafka_port}"
-        self.pid_file = self.dir / "broker.pid"
+        self.nodes = local_nodes(settings)
+        self.dir = self.nodes[0].dir  # the first node's: its logs, for callers of the single-node broker
+        self.pid_file = self.nodes[0].pid_file
 
     # -- public -------------------------------------------------------------------------------
     def status(self) -> BrokerStatus:
         if not self.settings.uses_local_broker:
             return BrokerStatus(True, self.settings.bootstrap_servers, None, managed=False)
-        pid = self._running_pid()
-        return BrokerStatus(pid is not None, self.settings.bootstrap_servers, pid, managed=True)
+        nodes = tuple(NodeStatus(n.id, n.port, pid, pid is not None) for n in self.nodes for pid in [self.pid(n.id)])
+        return BrokerStatus(all(n.alive for n in nodes), self.settings.bootstrap_servers, nodes[0].pid, True, nodes)
 
     def up(self, timeout: float = 90.0) -> BrokerStatus:
-        """Start the broker unless it runs already; return once it answers Kafka requests."""
+        """Start every node that is not running; return once all of them answer Kafka requests."""
         status = self.status()
         if status.running:
             return status
-        if _port_open(self.settings.kafka_port) or _port_open(self.settings.controller_port):
-            raise BrokerError(
-                f"port {self.settings.kafka_port} or {self.settings.controller_port} on 127.0.0.1 is taken by another "
-                "process; set MATCHMAKER_KAFKA_PORT to a free port or KAFKA_BOOTSTRAP_SERVERS to use that cluster"
-            )
+        down = [n for n, s in zip(self.nodes, status.nodes, strict=True) if not s.alive]
+        for node in down:
+            if _port_open(node.port) or _port_open(node.controller_port):
+                raise BrokerError(
+                    f"port {node.port} or {node.controller_port} on 127.0.0.1 is taken by another process; set "
+                    "MATCHMAKER_KAFKA_PORT to a free port or KAFKA_BOOTSTRAP_SERVERS to use that cluster"
+                )
         check_java()
         self.provision()
         self._format_once()
-        process = self._start()
-        self._wait_ready(process, timeout)
+        processes = [self._start(node) for node in down]
+        self._wait_ready(processes, timeout)
         self._grant_services()
         return self.status()
 
     def down(self, timeout: float = 30.0) -> bool:
-        """Stop the broker if this project started it. True when something was stopped."""
-        pid = self._running_pid()
-        if pid is None:
-            self.pid_file.unlink(missing_ok=True)
-            return False
-        os.kill(pid, signal.SIGTERM)
+        """Stop every node this project started. True when something was stopped."""
+        pids = [(node, self.pid(node.id)) for node in self.nodes]
+        for _, pid in pids:
+            if pid is not None:
+                os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and any(pid is not None and _alive(pid) for _, pid in pids):
             time.sleep(0.2)
-        if _alive(pid):
-            os.kill(pid, signal.SIGKILL)
-        self.pid_file.unlink(missing_ok=True)
-        return True
+        for node, pid in pids:
+            if pid is not None and _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+            node.pid_file.unlink(missing_ok=True)
+        return any(pid is not None for _, pid in pids)
+
+    def pid(self, node_id: int) -> int | None:
+        """The pid of a running node, None when it is not running."""
+        node = self.nodes[node_id - 1]
+        try:
+            pid = int(node.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if _alive(pid) and _is_our_broker(pid) else None
 
     def provision(self) -> Path:
         """Collect the broker's jars from Maven Central once."""
@@ -130,26 +183,32 @@ class LocalBroker:
         return str(self.libs / "*")
 
     # -- internals ----------------------------------------------------------------------------
-    def _config(self) -> Path:
+    def _config(self, node: Node | None = None) -> Path:
         """server.properties: SASL_SSL (SCRAM) for clients and replication, mutual TLS for the controller,
         ACLs on with the operator as the one super user; a SASL_PLAINTEXT listener only when asked for."""
-        port, controller = self.settings.kafka_port, self.settings.controller_port
+        node = node or self.nodes[0]
+        count = len(self.nodes)
+        replicas, min_isr = min(3, count), 2 if count >= 3 else 1
         tls = ensure_tls(tls_dir(self.settings.home))
         broker_password = credentials.ensure(self.settings.home, BROKER)
-        listeners = [f"SASL_SSL://127.0.0.1:{port}", f"CONTROLLER://127.0.0.1:{controller}"]
-        advertised = [f"SASL_SSL://127.0.0.1:{port}"]
+        listeners = [f"SASL_SSL://127.0.0.1:{node.port}", f"CONTROLLER://127.0.0.1:{node.controller_port}"]
+        advertised = [f"SASL_SSL://127.0.0.1:{node.port}"]
         if self.settings.kafka_debug_listener:
-            listeners.append(f"DEBUG://127.0.0.1:{self.settings.debug_port}")
-            advertised.append(f"DEBUG://127.0.0.1:{self.settings.debug_port}")
+            listeners.append(f"DEBUG://127.0.0.1:{node.debug_port}")
+            advertised.append(f"DEBUG://127.0.0.1:{node.debug_port}")
+        if count == 1:  # a dynamic quorum of one, formatted --standalone
+            quorum = f"controller.quorum.bootstrap.servers=127.0.0.1:{node.controller_port}"
+        else:  # a static quorum: every node votes
+            quorum = "controller.quorum.voters=" + ",".join(f"{n.id}@127.0.0.1:{n.controller_port}" for n in self.nodes)
         scram_login = "org.apache.kafka.common.security.scram.ScramLoginModule required"
-        path = self.dir / "server.properties"
+        path = node.dir / "server.properties"
         write_private(
             path,
             "\n".join(
                 [
                     "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.bootstrap.servers=127.0.0.1:{controller}",
+                    f"node.id={node.id}",
+                    quorum,
                     f"listeners={','.join(listeners)}",
                     f"advertised.listeners={','.join(advertised)}",
                     "controller.listener.names=CONTROLLER",
@@ -173,15 +232,18 @@ class LocalBroker:
                     "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
                     "allow.everyone.if.no.acl.found=false",
                     f"super.users=User:{OPERATOR};User:{BROKER}",
-                    f"log.dirs={self.dir / 'data'}",
+                    f"log.dirs={node.dir / 'data'}",
                     f"num.partitions={self.settings.partitions}",
-                    "offsets.topic.replication.factor=1",
+                    # with three nodes every internal topic survives the loss of any one of them
+                    f"default.replication.factor={replicas}",
+                    f"min.insync.replicas={min_isr}",
+                    f"offsets.topic.replication.factor={replicas}",
                     "offsets.topic.num.partitions=10",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
+                    f"transaction.state.log.replication.factor={replicas}",
+                    f"transaction.state.log.min.isr={min_isr}",
                     "transaction.state.log.num.partitions=10",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
+                    f"share.coordinator.state.topic.replication.factor={replicas}",
+                    f"share.coordinator.state.topic.min.isr={min_isr}",
                     "group.initial.rebalance.delay.ms=0",
                     "auto.create.topics.enable=false",
                     "log.retention.hours=168",
@@ -207,22 +269,40 @@ class LocalBroker:
         )
 
     def _format_once(self) -> None:
-        """Format the storage once, with the SCRAM credentials of the broker, the operator and the services
-        (KRaft writes them into the first metadata; no client can connect before that)."""
-        self._retire_plaintext_storage()
-        self.dir.mkdir(parents=True, exist_ok=True)
-        config = self._config()
-        if (self.dir / "data" / "meta.properties").exists():
-            return
-        cluster_id = self._java("kafka.tools.StorageTool", "random-uuid").stdout.strip().splitlines()[-1]
-        command = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config), "--standalone"]
+        """Format each node's storage once, with one cluster id and the SCRAM credentials of the broker,
+        the operator and the services (KRaft writes them into the first metadata; no client can connect
+        before that)."""
+        cluster_id = None
+        for node in self.nodes:
+            self._retire_plaintext_storage(node)
+            node.dir.mkdir(parents=True, exist_ok=True)
+            config = self._config(node)
+            if (node.dir / "data" / "meta.properties").exists():
+                continue
+            cluster_id = cluster_id or self._cluster_id()
+            self._format(node, config, cluster_id)
+
+    def _cluster_id(self) -> str:
+        """The id the nodes share: the one already formatted, if a node of this cluster has been, else new."""
+        for node in self.nodes:
+            meta = node.dir / "data" / "meta.properties"
+            if meta.exists():
+                found = re.search(r"^cluster\.id=(.+)$", meta.read_text(), re.M)
+                if found:
+                    return found.group(1).strip()
+        return self._java("kafka.tools.StorageTool", "random-uuid").stdout.strip().splitlines()[-1]
+
+    def _format(self, node: Node, config: Path, cluster_id: str) -> None:
+        command = ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(config)]
+        if len(self.nodes) == 1:
+            command.append("--standalone")
         passwords = []
         for principal in LOCAL_PRINCIPALS:
             passwords.append(credentials.ensure(self.settings.home, principal))
             command += ["--add-scram", f"SCRAM-SHA-512=[name={principal},password={passwords[-1]}]"]
         # the passwords reach the tool through a 0600 argument file (`java @file`: the main class and its
         # arguments), never the command line, where `ps` would show them
-        arguments = self.dir / "format.args"
+        arguments = node.dir / "format.args"
         write_private(arguments, "\n".join(f'"{a}"' for a in command) + "\n")
         try:
             result = self._java(f"@{arguments}")
@@ -233,17 +313,17 @@ class LocalBroker:
             for password in passwords:
                 output = output.replace(password, "***")
             raise BrokerError("formatting KRaft storage failed: " + output)
-        (self.dir / SECURED_MARKER).write_text("SASL_SSL, SCRAM-SHA-512, StandardAuthorizer\n")
+        (node.dir / SECURED_MARKER).write_text("SASL_SSL, SCRAM-SHA-512, StandardAuthorizer\n")
 
-    def _retire_plaintext_storage(self) -> None:
+    def _retire_plaintext_storage(self, node: Node) -> None:
         """Storage formatted by an earlier, plaintext version has no credentials: move it aside, once."""
-        if (self.dir / "data" / "meta.properties").exists() and not (self.dir / SECURED_MARKER).exists():
-            aside = self.dir.with_name(f"{self.dir.name}.plaintext-{int(time.time())}")
-            self.dir.rename(aside)
+        if (node.dir / "data" / "meta.properties").exists() and not (node.dir / SECURED_MARKER).exists():
+            aside = node.dir.with_name(f"{node.dir.name}.plaintext-{int(time.time())}")
+            node.dir.rename(aside)
             print(f"the local broker's data predates authentication; moved to {aside}, starting a new one", flush=True)
 
-    def _start(self) -> subprocess.Popen:
-        logs = self.dir / "logs"
+    def _start(self, node: Node) -> subprocess.Popen:
+        logs = node.dir / "logs"
         logs.mkdir(parents=True, exist_ok=True)
         heap = os.environ.get("MATCHMAKER_KAFKA_HEAP", "-Xmx512m")
         with open(logs / "stdout.log", "ab") as out:
@@ -258,33 +338,38 @@ class LocalBroker:
                     f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
                     f"-Dkafka.logs.dir={logs}",
                     "kafka.Kafka",
-                    str(self.dir / "server.properties"),
+                    str(node.dir / "server.properties"),
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
-        self.pid_file.write_text(str(process.pid))
+        node.pid_file.write_text(str(process.pid))
         return process
 
-    def _wait_ready(self, process: subprocess.Popen, timeout: float) -> None:
+    def _wait_ready(self, processes: list[subprocess.Popen], timeout: float) -> None:
+        """Until every node is registered with the cluster (the metadata lists all of them)."""
         from services.kafka import clients
 
         deadline = time.monotonic() + timeout
+        logs = self.dir / "logs" / "server.log"
         while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise BrokerError(f"the broker exited while starting; see {self.dir / 'logs' / 'server.log'}")
-            if _port_open(self.settings.kafka_port):
+            if any(process.poll() is not None for process in processes):
+                raise BrokerError(f"a broker exited while starting; see {logs} (and the other nodes' logs)")
+            if all(_port_open(node.port) for node in self.nodes):
                 try:
                     admin = clients.admin(self.settings, client_id="matchmaker-broker-probe", request_timeout_ms=5000)
-                    admin.list_topics()
-                    admin.close()
-                    return
+                    try:
+                        brokers = admin.describe_cluster()["brokers"]
+                    finally:
+                        admin.close()
+                    if len(brokers) >= len(self.nodes):
+                        return
                 except Exception:  # still starting
                     pass
             time.sleep(0.5)
-        raise BrokerError(f"the broker did not answer within {timeout:.0f}s; see {self.dir / 'logs' / 'server.log'}")
+        raise BrokerError(f"the cluster did not answer within {timeout:.0f}s; see {logs}")
 
     def _grant_services(self) -> None:
         """The project's topics and the services' ACLs for these settings (tests add their namespaces')."""
@@ -292,12 +377,20 @@ class LocalBroker:
 
         access.sync(self.settings)
 
-    def _running_pid(self) -> int | None:
-        try:
-            pid = int(self.pid_file.read_text().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if _alive(pid) and _is_our_broker(pid) else None
+
+def local_nodes(settings: Settings) -> list[Node]:
+    """The nodes of the local cluster for these settings (see LocalBroker)."""
+    root = settings.home / "kafka"
+    if settings.kafka_brokers == 1:
+        port = settings.kafka_port
+        return [Node(1, port, settings.controller_port, settings.debug_port, root / f"broker-{port}")]
+    nodes = []
+    for index in range(settings.kafka_brokers):
+        port = settings.kafka_port + 10 * index
+        nodes.append(
+            Node(index + 1, port, port + 1, port + 2, root / f"cluster-{settings.kafka_port}" / f"node-{index + 1}")
+        )
+    return nodes
 
 
 def check_java() -> None:

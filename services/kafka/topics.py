@@ -10,12 +10,28 @@ from services.settings import Settings
 
 
 def topic_spec(settings: Settings, partitions: int, compact: bool = False) -> dict:
-    """Options for admin.create_topics; compacted topics keep the latest value (or tombstone) per key."""
-    return {
-        "num_partitions": partitions,
-        "replication_factor": settings.replication_factor,
-        "configs": {"cleanup.policy": "compact"} if compact else {},
-    }
+    """Options for admin.create_topics; compacted topics keep the latest value (or tombstone) per key.
+
+    With replication 3 a topic also wants 2 in-sync replicas for an acks=all write: losing any one broker
+    loses no acknowledged write and stops no producer. (Replication None: decided by `create_missing`.)
+    """
+    configs = {"cleanup.policy": "compact"} if compact else {}
+    if settings.replication_factor is not None and settings.replication_factor >= 3:
+        configs["min.insync.replicas"] = "2"
+    return {"num_partitions": partitions, "replication_factor": settings.replication_factor, "configs": configs}
+
+
+def with_replication(settings: Settings) -> Settings:
+    """`settings` with replication_factor decided: as configured, else 3 when the cluster has 3 or more
+    brokers and 1 otherwise (a single development broker)."""
+    if settings.replication_factor is not None:
+        return settings
+    admin = clients.admin(settings, client_id="matchmaker-admin")
+    try:
+        brokers = len(admin.describe_cluster()["brokers"])
+    finally:
+        admin.close()
+    return settings.model_copy(update={"replication_factor": min(3, max(1, brokers))})
 
 
 def topic_specs(settings: Settings) -> dict[str, dict]:
@@ -82,7 +98,15 @@ def notifier_topic_specs(settings: Settings, partitions: int) -> dict[str, dict]
 
 
 def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
-    """Create the topics of `specs` that do not exist yet; another process may race us, which is fine."""
+    """Create the topics of `specs` that do not exist yet; another process may race us, which is fine.
+
+    Specs made with the replication undecided get the cluster's (`with_replication`)."""
+    if any(spec["replication_factor"] is None for spec in specs.values()):
+        decided = with_replication(settings)
+        specs = {
+            name: spec if spec["replication_factor"] is not None else _respec(decided, spec)
+            for name, spec in specs.items()
+        }
     admin = clients.admin(settings, client_id="matchmaker-admin")
     try:
         existing = set(admin.list_topics())
@@ -99,6 +123,11 @@ def create_missing(settings: Settings, specs: dict[str, dict]) -> None:
                 ) from error
     finally:
         admin.close()
+
+
+def _respec(settings: Settings, spec: dict) -> dict:
+    compact = spec["configs"].get("cleanup.policy") == "compact"
+    return topic_spec(settings, spec["num_partitions"], compact)
 
 
 def missing(settings: Settings, names: list[str]) -> list[str]:

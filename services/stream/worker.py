@@ -139,10 +139,11 @@ def run_worker(settings: Settings) -> None:
         missing,
         output_topic_specs,
         source_topic_specs,
+        with_replication,
         worker_topic_specs,
     )
 
-    settings = settings.as_principal("worker")
+    settings = with_replication(settings.as_principal("worker"))
     absent = missing(settings, list(source_topic_specs(settings)))
     if absent:  # Faust would subscribe anyway and never fetch them once they appear
         raise ConfigurationError(
