@@ -31,11 +31,14 @@ lint: install
 # System packages, each installed once with apt-get when missing (CI runs as root on Debian; elsewhere
 # through sudo). The matcher's language resources: voikko-fi + libvoikko1 (Finnish lemmas and compound
 # parts) and dict-freedict-fin-eng + dict-freedict-swe-eng (Finnish/Swedish->English glosses, read at
-# run time from /usr/share/dictd). The integration tests' tools: chromium + chromedriver (the monitor
-# page in a real headless browser) and kcat (publishing as a non-Python platform would).
+# run time from /usr/share/dictd). The tests' tools: chromium + chromedriver (the monitor page in a real
+# headless browser), kcat (publishing as a non-Python platform would), and promtool + prometheus, both
+# from Debian's prometheus package (the alert rules checked, unit-tested and evaluated by a real server).
+# On a host with systemd that package also enables a prometheus service on :9090; the tests do not use it
+# (`systemctl disable --now prometheus` if unwanted).
 LANGUAGE_FILES := /usr/share/dictd/freedict-fin-eng.index:dict-freedict-fin-eng \
   /usr/share/dictd/freedict-swe-eng.index:dict-freedict-swe-eng /usr/lib/voikko/5/mor-standard/index.txt:voikko-fi
-TEST_TOOLS := chromium:chromium chromedriver:chromium-driver kcat:kcat
+TEST_TOOLS := chromium:chromium chromedriver:chromium-driver kcat:kcat promtool:prometheus prometheus:prometheus
 APT_INSTALL = SUDO=$$(test "$$(id -u)" -eq 0 || echo sudo); $$SUDO apt-get update -qq >/dev/null && \
   DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends
 
@@ -45,7 +48,8 @@ language-deps:
 	if [ -n "$$missing" ]; then echo "installing$$missing (apt-get) ..."; $(APT_INSTALL) $$missing >/dev/null; fi
 
 test-tools:
-	@missing=""; for pair in $(TEST_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair#*:}"; done; \
+	@missing=""; for pair in $(TEST_TOOLS); do command -v $${pair%%:*} >/dev/null 2>&1 || \
+	  case "$$missing " in *" $${pair#*:} "*) ;; *) missing="$$missing $${pair#*:}";; esac; done; \
 	if [ -n "$$missing" ]; then echo "installing$$missing (apt-get) ..."; $(APT_INSTALL) $$missing >/dev/null; fi
 
 system-deps: language-deps test-tools
