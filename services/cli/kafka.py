@@ -51,7 +51,8 @@ def _kafka(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "up":
         print(broker.up().describe())
     elif args.action == "down":
-        print("stopped the local cluster" if broker.down() else "no local broker was running")
+        what = "broker" if len(broker.nodes) == 1 else "cluster"
+        print(f"stopped the local {what}" if broker.down() else "no local broker was running")
     else:
         status = broker.status()
         print(json.dumps(status.to_dict()) if args.json else status.describe())

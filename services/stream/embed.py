@@ -19,6 +19,7 @@ from schemas import Challenge, CompanyProfile
 from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
+from services.stream.acks import hold, release
 from services.stream.messages import ShardInput
 from services.stream.outputs import confirm
 from services.stream.routing import shards_for
@@ -69,7 +70,9 @@ class EmbedStage:
         s = self.settings
         batches = stream.take_events(s.embed_batch_size, within=s.embed_batch_window)  # type: ignore[attr-defined]
         async for events in batches:  # (faust-streaming's StreamT does not declare take_events)
+            hold(events)
             await self.batch(events)
+            await release(stream, events)
 
     async def batch(self, events: Iterable[faust.EventT]) -> None:
         accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]] = []

@@ -10,6 +10,7 @@ import faust
 from faust.types import TableT
 
 from services.settings import Settings
+from services.stream.acks import hold, release
 from services.stream.decisions import merge_step
 from services.stream.messages import MergeState, Partial
 from services.stream.outputs import MatchOutput, confirm
@@ -25,7 +26,9 @@ class MergeStage:
 
     async def run(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
+            hold([event])
             await self.on_partial(Partial.from_json(event.message.value))
+            await release(stream, [event])
 
     async def on_partial(self, partial: Partial) -> None:
         step = merge_step(MergeState.from_dict(self.merges.get(partial.challenge_id)), partial, self.settings.top_k)

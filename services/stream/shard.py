@@ -22,6 +22,7 @@ from schemas import Challenge, CompanyProfile
 from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
+from services.stream.acks import hold, release
 from services.stream.decisions import foreign_city, skip_reason
 from services.stream.embed import Encoder
 from services.stream.messages import EntityRecord, Erasure, Partial, ShardInput
@@ -59,6 +60,7 @@ class ShardStage:
 
     async def run(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
+            hold([event])
             payload = ShardInput.from_json(event.message.value)
             shard = event.message.partition
             ranker = await self.ranker(shard)
@@ -69,6 +71,7 @@ class ShardStage:
             elif not await self._refused(event, shard, payload):
                 await self.on_challenge(ranker, shard, payload)
             self._count_index()
+            await release(stream, [event])
 
     def drop(self, shard: int) -> None:
         """Forget a shard's index (its partition may move); it is rebuilt from the tables on demand."""

@@ -175,12 +175,6 @@ def test_a_broker_that_hangs_for_30_seconds_loses_nothing(cluster):
     assert outcome.match_ids == expected
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known defect, open in the cluster issue: with a broker and a worker lost at once, a challenge's "
-    "shard-input events can be committed without a partial ranking being sent (one shard's, or all of them), so "
-    "the merge never completes and its matches are never emitted; the fix (a merge-completeness repair) is not built",
-)
 def test_a_worker_killed_during_a_leader_election_loses_nothing(cluster):
     def both(settings: Settings, broker: LocalBroker, workers: list[WorkerProcess]) -> str:
         said = kill_leader_of(lambda s: s.topic_challenges)(settings, broker, workers)
