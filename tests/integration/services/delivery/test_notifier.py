@@ -238,20 +238,23 @@ def test_dead_webhook_ends_in_dead_letters_and_blocks_nobody(settings, events, n
     assert fast_after < 2.0, fast_after
     assert fast.delivered[0].key == delivered.match_id
 
-    def dead_lettered():
-        return [
-            r
-            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters)
-            if r["notification_id"] == lost.match_id
-        ]
-
-    assert wait_until(dead_lettered, 30, interval=0.5)
-    letter = dead_lettered()[0]
+    letter = wait_dead_letter(settings, lost.match_id)
     assert letter["company_id"] == "co-dead" and letter["attempts"] == settings.delivery.notify_attempts
     assert letter["match_ids"] == [lost.match_id] and "secret" not in json.dumps(letter)
     assert "Timeout" in letter["last_error"]
     assert len(dead.requests) == settings.delivery.notify_attempts
     assert not dead.delivered
+
+
+def wait_dead_letter(settings, notification_id: str) -> dict:
+    """The notification dead letter of `notification_id`, once the notifier wrote it (30 s at most)."""
+
+    def found() -> list[dict]:
+        records = read_topic(settings, settings.delivery.topic_notification_dead_letters)
+        return [r for r in records if r["notification_id"] == notification_id]
+
+    assert wait_until(found, 30, interval=0.5), f"no dead letter for {notification_id}"
+    return found()[0]
 
 
 def test_a_secret_sealed_with_another_key_is_dead_lettered_never_sent(settings, events, notifiers):
@@ -261,15 +264,7 @@ def test_a_secret_sealed_with_another_key_is_dead_lettered_never_sent(settings, 
     wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
     lost = match(events, "co-foreign", "ch-a", 0.9)
 
-    def dead_lettered():
-        return [
-            r
-            for r in read_topic(settings, settings.delivery.topic_notification_dead_letters)
-            if r["notification_id"] == lost.match_id
-        ]
-
-    assert wait_until(dead_lettered, 30, interval=0.5)
-    letter = dead_lettered()[0]
+    letter = wait_dead_letter(settings, lost.match_id)
     assert letter["company_id"] == "co-foreign" and "webhook secret not unsealed" in letter["last_error"]
     assert hook.requests == [] and all(p.alive for p in notifiers)
     log = notifiers[0].log.read_text(encoding="utf-8")

@@ -22,11 +22,12 @@ from typing import Any
 import httpx
 import pytest
 
-from services.cli.processes import settings_env, start_command, stop_process
+from services.cli.processes import stop_process
 from services.kafka import clients
 from services.settings import Settings
 from tests.support import ARTIFACTS, PROJECT_ROOT
 from tests.support.broker import free_port
+from tests.support.monitor import monitor_process
 from tests.support.processes import WorkerProcess
 from tests.support.waiting import wait_until
 
@@ -104,24 +105,11 @@ def consumed(namespace: Settings, worker: WorkerProcess) -> Settings:
 
 @pytest.fixture(scope="module")
 def monitor(consumed: Settings) -> Iterator[str]:
-    port = free_port()
-    env = settings_env(  # a sample every 0.5 s, statuses over the last 4 samples (2 s)
-        consumed, MATCHMAKER_MONITOR_PORT=str(port), MATCHMAKER_MONITOR_INTERVAL="0.5", MATCHMAKER_MONITOR_WINDOW="4"
-    )
-    log_path = ARTIFACTS / "logs" / f"{consumed.app_id}-alerts-monitor.log"
-    process = start_command(["monitor"], log_path, env)
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    assert wait_until(ready, 60, interval=0.3), "the monitor never became ready: " + log_path.read_text()
-    yield f"127.0.0.1:{port}"
-    stop_process(process, timeout=20)
+    # a sample every 0.5 s, statuses over the last 4 samples (2 s)
+    with monitor_process(
+        consumed, "alerts-monitor", MATCHMAKER_MONITOR_INTERVAL="0.5", MATCHMAKER_MONITOR_WINDOW="4"
+    ) as base:
+        yield base.removeprefix("http://")
 
 
 @pytest.fixture(scope="module")

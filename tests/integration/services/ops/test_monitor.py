@@ -10,19 +10,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import time
 
 import httpx
 import pytest
 
-from services.cli.processes import settings_env, start_command
 from services.kafka import clients
 from services.kafka.publisher import publish_file
 from services.settings import Settings
 from tests.support import ARTIFACTS
-from tests.support.broker import free_port
 from tests.support.lag import Traffic, create_topic, kafka_tool_describe, lag_cli
+from tests.support.monitor import monitor_process
 
 pytestmark = pytest.mark.integration
 
@@ -52,37 +50,17 @@ def published(namespace, worker):
 
 @pytest.fixture(scope="module")
 def monitor(published, worker):
-    port = free_port()
     page_group = f"{published.app_id}-page"
-    env = settings_env(
+    with monitor_process(
         published,
-        MATCHMAKER_MONITOR_PORT=str(port),
+        "monitor",
         MATCHMAKER_MONITOR_INTERVAL="0.5",
         MATCHMAKER_MONITOR_WINDOW="6",
         MATCHMAKER_MONITOR_HISTORY_SECONDS="3600",
         MATCHMAKER_MONITOR_GROUPS=page_group,
         MATCHMAKER_MONITOR_WORKER_METRICS_URLS=f"http://127.0.0.1:{published.worker_web_port}/metrics",
-    )
-    log_path = ARTIFACTS / "logs" / f"{published.app_id}-monitor.log"
-    process = start_command(["monitor"], log_path, env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        assert process.poll() is None, log_path.read_text()
-        try:
-            if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    else:
-        pytest.fail("the monitor never became ready: " + log_path.read_text())
-    yield base, page_group
-    process.terminate()
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    ) as base:
+        yield base, page_group
 
 
 def test_probes_and_prometheus_names(monitor, published):

@@ -5,8 +5,6 @@ without a token file it refuses to start."""
 from __future__ import annotations
 
 import socket
-import subprocess
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -15,8 +13,8 @@ import pytest
 from services.cli.processes import settings_env, start_command
 from services.ops.access import ensure_token, read_token
 from services.settings import Settings
-from tests.support import ARTIFACTS
 from tests.support.broker import free_port
+from tests.support.monitor import monitor_process
 
 pytestmark = pytest.mark.integration
 
@@ -35,38 +33,17 @@ def machine_address() -> str:
 def exposed_monitor(namespace: Settings, tmp_path_factory) -> Iterator[tuple[str, str]]:
     token_file = tmp_path_factory.mktemp("secrets") / "ops-token"
     ensure_token(token_file)
-    port = free_port()
-    env = settings_env(
+    with monitor_process(
         namespace,
+        "monitor-exposed",
+        host=machine_address(),
         MATCHMAKER_MONITOR_HOST="0.0.0.0",
-        MATCHMAKER_MONITOR_PORT=str(port),
         MATCHMAKER_MONITOR_INTERVAL="0.5",
         MATCHMAKER_OPS_TOKEN_FILE=str(token_file),
-    )
-    log_path = ARTIFACTS / "logs" / f"{namespace.app_id}-monitor-exposed.log"
-    process = start_command(["monitor"], log_path, env)
-    base = f"http://{machine_address()}:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            assert process.poll() is None, log_path.read_text()
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-        else:
-            pytest.fail("the monitor never became ready: " + log_path.read_text())
+    ) as base:
         token = read_token(token_file)
         assert token
         yield base, token
-    finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_exposed_monitor_answers_only_with_the_operator_token(exposed_monitor, namespace):
