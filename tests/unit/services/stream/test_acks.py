@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-from faust.transport.consumer import Consumer
-from faust.types import TP
-
-from services.kafka import faust_patches
 from services.stream.acks import hold, release
 
 
@@ -52,19 +48,3 @@ def test_released_events_are_committed_once_faust_acks_them_too():
     for e in events:
         e.ack()  # Faust's own ack when the next event is asked for
     assert all(e.message.acked for e in events)
-
-
-def test_after_a_rebalance_uncommitted_stream_partitions_are_read_again_from_the_start():
-    consumer = SimpleNamespace(
-        app=SimpleNamespace(tables=SimpleNamespace(changelog_topics={"app-companies-changelog"})),
-        assignment=lambda: {TP("challenges", 0), TP("challenges", 1), TP("app-companies-changelog", 0)},
-        _committed_offset={TP("challenges", 1): 17},
-    )
-    assert faust_patches.uncommitted_stream_partitions(consumer) == {TP("challenges", 0): 0}
-
-
-def test_the_patch_wraps_perform_seek_once():
-    faust_patches.apply()
-    patched = Consumer.perform_seek
-    faust_patches.apply()
-    assert Consumer.perform_seek is patched
