@@ -19,12 +19,16 @@ from matcher.features import N_FEATURES, Features, challenge_features, company_f
 from matcher.glossary import CONCEPTS, DOMAINS
 from matcher.index import VectorIndex
 from matcher.rules import challenge_is_open, company_is_active
-from matcher.scoring import Side, city_reason, explain, fuse, side_of
+from matcher.scoring import Side, city_reason, explain, fuse, side_of, upper_bound
 from matcher.store import Columns, SparseRows
 from schemas import Challenge, CompanyProfile
 from schemas.events import City, Language
 
 SCORE_DECIMALS = 6
+NO_ALERT = 2.0  # the stored alert threshold of a company that is not subscribed: above every score
+# the order the alert pass computes the signals in: the narrow ones first, so the bound drops most pairs
+# before the widest (terms) is gathered; lexical (weight 0) only for the alerts that are sent
+ALERT_SIGNAL_ORDER = ("concepts", "domains", "tags", "terms")
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,7 @@ class _Side:
                 "usable": np.bool_,
                 "deadline": np.int64,
                 "language": np.uint8,
+                "alert": np.float64,  # companies: the alert threshold (NO_ALERT: not subscribed)
             }
         )
 
@@ -111,6 +116,9 @@ def language_code(language: str) -> int:
     return LANGUAGES.index(language)
 
 
+# the components of a match, in the order the shortlist reports them
+COMPONENTS = ("dense", "lexical", "terms", "concepts", "domains", "tags", "fused")
+
 CITIES: tuple[City, ...] = tuple(City)
 ALL_CITIES = (1 << len(CITIES)) - 1
 
@@ -142,6 +150,7 @@ class Ranker:
         self.candidate_pool = candidate_pool
         self._challenges = _Side(dimension)
         self._companies = _Side(dimension)
+        self._alert_thresholds: dict[str, float] = {}  # company_id -> threshold, also for companies not stored yet
 
     # -- state -------------------------------------------------------------------------------
     @property
@@ -177,7 +186,25 @@ class Ranker:
             any_city=not company.cities_of_interest,
             usable=company_is_active(company),
             deadline=_NO_DEADLINE,
+            alert=self._alert_thresholds.get(company.company_id, NO_ALERT),
         )
+
+    def set_alert_threshold(self, company_id: str, threshold: float | None) -> None:
+        """Subscribe a company to alerts from `threshold` on (None: unsubscribe); kept across its upserts."""
+        if threshold is None:
+            self._alert_thresholds.pop(company_id, None)
+        else:
+            self._alert_thresholds[company_id] = threshold
+        row = self._companies.vectors.row_of(company_id)
+        if row is not None:
+            self._companies.columns.set(row, alert=NO_ALERT if threshold is None else threshold)
+
+    def alert_threshold(self, company_id: str) -> float | None:
+        return self._alert_thresholds.get(company_id)
+
+    @property
+    def n_subscribed(self) -> int:
+        return len(self._alert_thresholds)
 
     def remove_company(self, company_id: str) -> None:
         self._companies.remove(company_id)
@@ -185,9 +212,19 @@ class Ranker:
     # -- ranking -----------------------------------------------------------------------------
     def rank_companies(self, challenge: Challenge, vector: np.ndarray, today: date | None = None) -> list[Match]:
         """The top companies for a challenge (empty when the challenge is closed or past its deadline)."""
+        return self.rank_and_alert(challenge, vector, today, alerts=False)[0]
+
+    def rank_and_alert(
+        self, challenge: Challenge, vector: np.ndarray, today: date | None = None, alerts: bool = True
+    ) -> tuple[list[Match], list[Match]]:
+        """The top companies for a challenge, and every subscribed company whose score reaches its own
+        alert threshold (whether or not it is among the top), from one dense pass and the same rules.
+
+        The alerts are ordered by score (ties by company id), `rank` numbered from 1 among themselves.
+        """
         today = today or today_utc()
         if not challenge_is_open(challenge, today):
-            return []
+            return [], []
         side = self._companies
         columns = side.columns
         allowed = companies_allowed(columns, challenge.city)
@@ -207,10 +244,62 @@ class Ranker:
                 tuple(explain(query, side.explain_row(row), city, components)),
             )
 
-        return self._rank(side, vector, features, allowed, match)
+        sims = side.vectors.similarities(vector)
+        top = self._rank(side, sims, features, allowed, match)
+        if not alerts:
+            return top, []
+        return top, self._alerts(side, sims, features, allowed & (columns["alert"] <= 1.0), match)
 
-    def rank_challenges(self, company: CompanyProfile, vector: np.ndarray, today: date | None = None) -> list[Match]:
-        """The top open challenges for a company (empty when the company is withdrawn)."""
+    def _alerts(self, side: _Side, sims: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
+        """The allowed rows whose score reaches their own alert threshold, computed in steps: each step adds
+        one signal and drops the rows whose upper bound (`scoring.upper_bound`) is already below their
+        threshold, so most rows cost one dense similarity and a comparison."""
+        rows = np.flatnonzero(allowed)
+        if rows.size == 0:
+            return []
+        thresholds = side.columns["alert"][rows].astype(np.float64) - 0.5 * 10.0**-SCORE_DECIMALS  # as rounded
+        raw: dict[str, np.ndarray] = {"dense": sims[rows].astype(np.float64)}
+        for name in ALERT_SIGNAL_ORDER:
+            keep = np.flatnonzero(upper_bound(raw) >= thresholds)
+            if keep.size < rows.size:
+                rows, thresholds = rows[keep], thresholds[keep]
+                raw = {signal: values[keep] for signal, values in raw.items()}
+            if rows.size == 0:
+                return []
+            raw[name] = side.signals[name].dot(features.signal(name), rows)
+        fused = fuse(raw)
+        scores = np.round(fused, SCORE_DECIMALS)
+        keep = np.flatnonzero(scores >= side.columns["alert"][rows])
+        rows, fused, scores = rows[keep], fused[keep], scores[keep]
+        raw = {signal: values[keep] for signal, values in raw.items()}
+        raw["lexical"] = side.signals["lexical"].dot(features.signal("lexical"), rows)
+        raw["fused"] = fused
+        ids = side.vectors.ids
+        order = sorted(range(rows.size), key=lambda i: (-scores[i], ids[int(rows[i])]))
+        found = []
+        for rank, i in enumerate(order, start=1):
+            components = {name: round(float(raw[name][i]), SCORE_DECIMALS) for name in COMPONENTS}
+            found.append(replace(match(int(rows[i]), float(scores[i]), components), rank=rank))
+        return found
+
+    def alert_challenges(self, company: CompanyProfile, threshold: float, today: date | None = None) -> list[Match]:
+        """Every open challenge scoring at least `threshold` for a stored company, best first: what a company
+        that subscribes hears of at once (challenges are few: each shard holds all of them)."""
+        if company.company_id not in self._companies.vectors:
+            return []
+        vector = self._companies.vectors.vector(company.company_id)
+        return self.rank_challenges(company, vector, today, top_k=len(self._challenges), min_score=threshold)
+
+    def rank_challenges(
+        self,
+        company: CompanyProfile,
+        vector: np.ndarray,
+        today: date | None = None,
+        top_k: int | None = None,
+        min_score: float | None = None,
+    ) -> list[Match]:
+        """The top open challenges for a company (empty when the company is withdrawn); `top_k` and
+        `min_score` default to the ranker's."""
         today = today or today_utc()
         if not company_is_active(company):
             return []
@@ -233,10 +322,21 @@ class Ranker:
                 tuple(explain(side.explain_row(row), query, city, components)),
             )
 
-        return self._rank(side, vector, features, allowed, match)
-
-    def _rank(self, side: _Side, vector: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
         sims = side.vectors.similarities(vector)
+        return self._rank(side, sims, features, allowed, match, top_k, min_score)
+
+    def _rank(
+        self,
+        side: _Side,
+        sims: np.ndarray,
+        features: Features,
+        allowed: np.ndarray,
+        match,
+        top_k: int | None = None,
+        min_score: float | None = None,
+    ) -> list[Match]:
+        top_k = self.top_k if top_k is None else top_k
+        min_score = self.min_score if min_score is None else min_score
         rows = candidate_rows(sims, allowed, self.candidate_pool)
         if rows.size == 0:
             return []
@@ -245,12 +345,12 @@ class Ranker:
             raw[name] = stored.dot(features.signal(name), rows)
         fused = fuse(raw)
         scores = np.round(fused, SCORE_DECIMALS)
-        keep = np.flatnonzero(scores >= self.min_score)
-        if keep.size > self.top_k:  # the k best and everything tied with the k-th; ties are broken by id below
-            kth = np.partition(scores[keep], keep.size - self.top_k)[keep.size - self.top_k]
+        keep = np.flatnonzero(scores >= min_score)
+        if keep.size > top_k:  # the k best and everything tied with the k-th; ties are broken by id below
+            kth = np.partition(scores[keep], keep.size - top_k)[keep.size - top_k]
             keep = keep[scores[keep] >= kth]
         ids = side.vectors.ids
-        best = sorted(keep.tolist(), key=lambda i: (-scores[i], ids[int(rows[i])]))[: self.top_k]
+        best = sorted(keep.tolist(), key=lambda i: (-scores[i], ids[int(rows[i])]))[:top_k]
         raw["fused"] = fused
         matches = []
         for i in best:

@@ -128,6 +128,17 @@ def fuse(raw: dict[str, np.ndarray], config: ScoringConfig = CONFIG) -> np.ndarr
     return np.clip(np.asarray(score, dtype=np.float64) / total, 0.0, 1.0)
 
 
+def upper_bound(raw: dict[str, np.ndarray], config: ScoringConfig = CONFIG) -> np.ndarray:
+    """The highest score the pairs can still reach when only the signals in `raw` are known: every
+    signal not yet computed counts at its maximum (1). `fuse` of the full signals never exceeds it, so
+    pairs below a threshold are dropped before their costlier signals are computed."""
+    total = sum(config.weights.values())
+    score = sum(
+        w * (config.calibration[name](raw[name]) if name in raw else 1.0) for name, w in config.weights.items() if w
+    )
+    return np.clip(np.asarray(score, dtype=np.float64) / total, 0.0, 1.0)
+
+
 def score_pairs(
     challenges: Sequence[Challenge],
     companies: Sequence[CompanyProfile],

@@ -123,7 +123,9 @@ class CompanyProfile(_Event):
         return self.company_id
 
 
-Trigger = Literal["challenge", "company"]
+# challenge: the city's shortlist (top k) of a challenge; company: a company's top open challenges after its
+# profile changed; alert: a subscribed company whose score reaches its own threshold, outside the shortlist
+Trigger = Literal["challenge", "company", "alert"]
 
 
 def match_id_for(challenge_id: str, challenge_version: int, company_id: str, company_version: int) -> str:
@@ -143,7 +145,11 @@ class MatchResult(_Event):
     company_id: str
     challenge_version: int = Field(ge=1)
     company_version: int = Field(ge=1)
-    rank: int = Field(ge=1, description="Position in the trigger's list: among companies or among challenges.")
+    rank: int = Field(
+        ge=1,
+        description="Position in the trigger's list: among companies or among challenges; for an alert, its "
+        "position among the challenge's results (shortlist and alerts) by score.",
+    )
     score: float = Field(ge=0.0, le=1.0)
     components: dict[str, float] = Field(description="Per-signal scores that make up the score.")
     reasons: list[str] = Field(description="Short human-readable reasons.")

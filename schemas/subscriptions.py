@@ -3,6 +3,9 @@
 **Subscription** — compacted topic `subscriptions`, key = company_id, a null value (tombstone)
 unsubscribes. The latest record of a company is its subscription: publishing again replaces it. Its
 webhook secret travels sealed (services/delivery/sealing.py): reading the topic does not reveal it.
+Without a webhook (no `url`, no `sealed_secret`) it subscribes the inbox only. Either way its
+`min_score` is the company's alert threshold: the worker tells it of every challenge scoring at least
+that much, whatever the challenge's shortlist.
 
 **InboxToken** — compacted topic `inbox-tokens`, key = company_id, null = token revoked. Only the
 SHA-256 of the token travels and is stored; the token itself is shown once, by the CLI that issues it.
@@ -14,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from schemas.events import Identifier, _Event
 
@@ -37,14 +40,18 @@ def _now() -> datetime:
 
 
 class Subscription(_Event):
-    """A company's webhook. Topic `subscriptions`, key = company_id; null value = unsubscribe."""
+    """A company's alert threshold and webhook (or none: inbox only). Topic `subscriptions`, key = company_id;
+    null value = unsubscribe."""
 
     company_id: Identifier
-    url: WebhookUrl = Field(
+    url: WebhookUrl | None = Field(
+        default=None,
         description="Webhook that receives POSTed JSON notifications: https on a public address "
-        "(plain http only to a loopback host, in development). Redirects are not followed.",
+        "(plain http only to a loopback host, in development). Redirects are not followed. "
+        "Absent: inbox only (matches and alerts are kept for the inbox, nothing is POSTed).",
     )
-    sealed_secret: str = Field(
+    sealed_secret: str | None = Field(
+        default=None,
         min_length=100,
         max_length=2048,
         pattern=r"^[A-Za-z0-9_-]+={0,2}$",
@@ -52,15 +59,32 @@ class Subscription(_Event):
         'a Fernet token of {"company_id", "secret"} sealed with the subscriptions key, which only the '
         "notifier and the subscribe command hold.",
     )
-    min_score: float = Field(default=0.0, ge=0.0, le=1.0, description="Only matches with score >= min_score are sent.")
+    min_score: float = Field(
+        default=0.0,
+        ge=0.0,
+        le=1.0,
+        description="Only matches with score >= min_score are sent; also the alert threshold: every open "
+        "challenge scoring at least this much is announced (trigger alert), whatever its shortlist.",
+    )
     delivery: Delivery = Field(
         default="instant", description="instant: one POST per match; digest: one POST per period."
     )
     updated_at: datetime = Field(default_factory=_now)
 
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> Subscription:
+        if (self.url is None) != (self.sealed_secret is None):
+            raise ValueError("url and sealed_secret go together: both for a webhook, neither for the inbox only")
+        return self
+
     @property
     def key(self) -> str:
         return self.company_id
+
+    @property
+    def webhook(self) -> bool:
+        """True when notifications are POSTed; False for an inbox-only subscription."""
+        return self.url is not None
 
 
 class InboxToken(_Event):

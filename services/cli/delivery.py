@@ -16,17 +16,18 @@ from services.settings import Settings
 def add_commands(commands: argparse._SubParsersAction) -> None:
     subscribe = commands.add_parser(
         "subscribe",
-        help="register (or replace) a company's webhook subscription",
+        help="register (or replace) a company's subscription: its alert threshold, and its webhook or none",
         description="Publishes a Subscription (key company_id) to the compacted subscriptions topic, its "
-        "webhook secret sealed with the subscriptions key (created when missing). The secret is never a "
+        "webhook secret sealed with the subscriptions key (created when missing). Without --url the company "
+        "subscribes its inbox only: alerts for every challenge scoring at least --min-score reach the inbox, "
+        "nothing is POSTed. The secret is never a "
         "command-line argument: give --secret-file, --secret-stdin or MATCHMAKER_WEBHOOK_SECRET, or none to have a "
         "strong one generated and printed once (on standard output, alone).",
     )
     subscribe.add_argument("--company", required=True, help="company_id")
     subscribe.add_argument(
         "--url",
-        required=True,
-        help="https webhook URL on a public address that receives POSTed JSON "
+        help="https webhook URL (none: inbox only) on a public address that receives POSTed JSON "
         "(plain http only to a loopback host, with MATCHMAKER_NOTIFY_ALLOW_LOOPBACK_HTTP=true)",
     )
     source = subscribe.add_mutually_exclusive_group()
@@ -94,12 +95,21 @@ def _subscribe(settings: Settings, args: argparse.Namespace) -> int:
     from services.delivery.subscriptions import (
         check_webhook_url,
         ensure_notifier_topics,
+        inbox_subscription,
         publish_subscription,
         sealed_subscription,
     )
 
     if args.secret_on_argv is not None:
         raise InvalidInputError(REFUSED)
+    if args.url is None:
+        if args.secret_file is not None or args.secret_stdin:
+            raise InvalidInputError("a webhook secret needs --url; without --url the subscription is the inbox only")
+        inbox = inbox_subscription(args.company, args.min_score)
+        ensure_notifier_topics(settings)
+        publish_subscription(settings, inbox)
+        print(f"subscribed {inbox.company_id}: inbox only (alerts from min score {inbox.min_score})", file=sys.stderr)
+        return 0
     check_webhook_url(settings, args.url)  # before anything else: a refused URL needs no secret and no broker
     given = read_secret(args.secret_file, args.secret_stdin, os.environ, sys.stdin)
     path = key_path(settings)

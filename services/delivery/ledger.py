@@ -6,7 +6,8 @@ hands the returned sends to the sender (services/delivery/sender.py). So every r
 written once and tested without a broker (tests/unit/test_delivery_ledger.py).
 
     input                               decision
-    a MatchResult                       on_match       → its entry (pending / below / unsubscribed / stale)
+    a MatchResult (any trigger: the      on_match       → its entry (pending / below / unsubscribed / inbox-only
+    shortlist's, a company's, an alert)                   / stale)
                                                          and, for an instant subscription, a Send; None if known
     a challenge or company status       on_status      → the Closure to store; if closed, close_company /
                                                          close_challenge → the pending entries that turn stale
@@ -30,6 +31,7 @@ from services.delivery.messages import (
     BELOW,
     DEAD,
     DELIVERED,
+    INBOX_ONLY,
     PENDING,
     REFUSED,
     STALE,
@@ -142,6 +144,8 @@ def on_match(
         return MatchDecision(replace(entry, state=UNSUBSCRIBED))
     if result.score < subscription.min_score:
         return MatchDecision(replace(entry, state=BELOW))
+    if not subscription.webhook:
+        return MatchDecision(replace(entry, state=INBOX_ONLY))
     entry = replace(entry, state=PENDING, match=result.model_dump(mode="json"))
     if subscription.delivery == "instant":
         return MatchDecision(entry, Send(result.match_id, "match", result.company_id, partition, (result.match_id,)))
@@ -212,8 +216,9 @@ def sweep(
         if not entry.pending or entry.partition not in owned:
             continue
         subscription = subscriptions(entry.company_id)
-        if subscription is None:
-            settle.setdefault(entry.partition, {})[match_id] = entry.settled(UNSUBSCRIBED, at)
+        if subscription is None or not subscription.webhook:
+            state = UNSUBSCRIBED if subscription is None else INBOX_ONLY
+            settle.setdefault(entry.partition, {})[match_id] = entry.settled(state, at)
         elif entry.digest_id:
             digests.setdefault(entry.digest_id, []).append(match_id)
             firsts.setdefault(entry.digest_id, entry)
@@ -245,7 +250,7 @@ def form_digests(
     for match_id, entry in entries.items():
         if entry.pending and not entry.digest_id and entry.partition in owned:
             subscription = subscriptions(entry.company_id)
-            if subscription is not None and subscription.delivery == "digest":
+            if subscription is not None and subscription.webhook and subscription.delivery == "digest":
                 gathered.setdefault(entry.company_id, []).append((match_id, entry))
     at = now.isoformat()
     digests = []
@@ -289,8 +294,9 @@ def prepare(
             settle[match_id] = entry.settled(STALE, at)
         else:
             live[match_id] = entry
-    if subscription is None:
-        settle.update({m: e.settled(UNSUBSCRIBED, at) for m, e in live.items()})
+    if subscription is None or not subscription.webhook:
+        state = UNSUBSCRIBED if subscription is None else INBOX_ONLY
+        settle.update({m: e.settled(state, at) for m, e in live.items()})
         live = {}
     if not live:
         return Prepared(settle, live, None)

@@ -14,13 +14,14 @@ import json
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-PENDING, DELIVERED, DEAD, STALE, UNSUBSCRIBED, BELOW = (
+PENDING, DELIVERED, DEAD, STALE, UNSUBSCRIBED, BELOW, INBOX_ONLY = (
     "pending",
     "delivered",
     "dead",
     "stale",
     "unsubscribed",
     "below-min-score",
+    "inbox-only",  # the company subscribed without a webhook: nothing is POSTed, the inbox serves it
 )
 
 

@@ -415,8 +415,9 @@ class Notifier:
         prepared = ledger.prepare(job, entries, subscription, self._closure, _now())
         if prepared.settle:
             await self._write(job.partition, prepared.settle)
-        if prepared.notification is None or subscription is None:
-            return
+        if prepared.notification is None or subscription is None or subscription.url is None:
+            return  # (prepare leaves no notification for an inbox-only subscription)
+        url = subscription.url
         body = prepared.notification.model_dump_json().encode("utf-8")
         attempt = 1
         while True:
@@ -428,7 +429,7 @@ class Notifier:
             try:
                 outcome = await signed_attempt(self.keys, self.sender, subscription, body, job)
                 self.metrics.attempts.labels(_attempt_label(outcome)).inc()
-                decision = ledger.on_outcome(prepared, subscription.url, attempt, outcome, self.retry, _now())
+                decision = ledger.on_outcome(prepared, url, attempt, outcome, self.retry, _now())
                 if isinstance(decision, ledger.Delivered):
                     await self._write(job.partition, decision.settle)
                     self.metrics.delivered.labels(job.kind).inc()
@@ -461,6 +462,8 @@ class Notifier:
 
     def _check_sealed(self, subscription: Subscription) -> None:
         """Say at once when a new subscription's secret will not unseal (its notifications would fail)."""
+        if subscription.sealed_secret is None:
+            return  # inbox only: nothing to sign
         try:
             self.keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
         except (UnsealError, ConfigurationError) as error:
@@ -490,6 +493,8 @@ def _attempt_label(outcome: Outcome) -> str:
 async def signed_attempt(keys: KeyFile, sender: Sender, subscription: Subscription, body: bytes, job: Send) -> Outcome:
     """One signed request; the secret is unsealed for it and kept nowhere else. A secret that does not
     unseal is a failed attempt with no request: retried (the key file may be fixed), then dead-lettered."""
+    if subscription.url is None or subscription.sealed_secret is None:
+        return Outcome(PERMANENT, "inbox-only subscription: no webhook")  # (prepare never sends one here)
     try:
         secret = keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
     except (UnsealError, ConfigurationError) as error:

@@ -1,6 +1,7 @@
 """Publishing subscriptions and inbox tokens, and creating the delivery side's topics.
 
 matchmaker subscribe --company co-0023 --url https://example.fi/hook --secret-file F --min-score 0.5
+matchmaker subscribe --company co-0023 --min-score 0.5    # inbox only: alerts and matches, no webhook
     (the URL must pass the outbound policy, services/delivery/outbound.py: https, public addresses only)
 matchmaker unsubscribe --company co-0023
 matchmaker subscription-key reseal                 # every subscription sealed again with the current key
@@ -94,10 +95,19 @@ def sealed_subscription(
         raise InvalidInputError(str(error)) from error
 
 
+def inbox_subscription(company_id: str, min_score: float = 0.0) -> Subscription:
+    """A subscription without a webhook: the company's alert threshold; its matches reach the inbox only."""
+    try:
+        return Subscription(company_id=company_id, min_score=min_score)
+    except ValidationError as error:  # about the URL, score or id: the plain secret is in none of them
+        raise InvalidInputError(str(error)) from error
+
+
 def publish_subscription(settings: Settings, subscription: Subscription) -> None:
     """Publish (or replace) a subscription: the one place subscriptions are written, so the URL is checked here."""
     subscription = Subscription.model_validate(subscription.model_dump())
-    check_webhook_url(settings, subscription.url)
+    if subscription.url is not None:
+        check_webhook_url(settings, subscription.url)
     _send(
         settings,
         settings.delivery.topic_subscriptions,
@@ -133,6 +143,8 @@ def reseal_subscriptions(settings: Settings, sealer: Sealer) -> Resealed:
     for company_id, value in sorted(current_subscriptions(settings).items()):
         try:
             subscription = Subscription.model_validate_json(value)
+            if subscription.sealed_secret is None:
+                continue  # inbox only: no secret to reseal
             resealed = subscription.model_copy(update={"sealed_secret": sealer.reseal(subscription.sealed_secret)})
         except (ValidationError, UnsealError) as error:
             log.warning("left the subscription of %s as it is: %s", company_id, type(error).__name__)

@@ -158,3 +158,31 @@ def test_match_result_create_derives_id():
 def test_exported_json_schema_is_current(name):
     path = Path(SCHEMA_DIR) / f"{name}.schema.json"
     assert path.read_text(encoding="utf-8") == render(name), "run `make schemas` and commit the result"
+
+
+def test_a_subscription_without_webhook_is_the_inbox_only_and_a_half_webhook_is_refused():
+    from schemas import Subscription
+
+    inbox = Subscription(company_id="co-1", min_score=0.4)
+    assert inbox.url is None and not inbox.webhook
+    with pytest.raises(ValidationError, match="go together"):
+        Subscription(company_id="co-1", url="https://example.fi/hook")
+    with pytest.raises(ValidationError, match="go together"):
+        Subscription(company_id="co-1", sealed_secret="A" * 120)
+    assert Subscription(company_id="co-1", url="https://example.fi/hook", sealed_secret="A" * 120).webhook
+
+
+def test_an_alert_is_a_match_result_trigger():
+    result = MatchResult.create(
+        challenge_id="ch-1",
+        company_id="co-1",
+        challenge_version=1,
+        company_version=1,
+        rank=12,
+        score=0.4,
+        components={},
+        reasons=[],
+        trigger="alert",
+        model="m",
+    )
+    assert result.trigger == "alert" and result.match_id == match_id_for("ch-1", 1, "co-1", 1)

@@ -41,6 +41,7 @@ def published(monkeypatch, tmp_path) -> list[Subscription]:
 
 
 def unsealed(tmp_path, record: Subscription) -> str:
+    assert record.sealed_secret is not None
     return load_sealer(tmp_path / "security" / "subscriptions.key").unseal(record.company_id, record.sealed_secret)
 
 
@@ -145,3 +146,19 @@ def test_the_guides_never_put_a_secret_on_the_command_line():
     for guide in ("README.md", "docs/companies.md", "docs/operators.md"):
         text = (PROJECT_ROOT / guide).read_text(encoding="utf-8")
         assert not re.search(r"--secret[ =]", text), guide
+
+
+def test_without_url_the_company_subscribes_its_inbox_only(published, capsys, tmp_path):
+    assert main(["subscribe", "--company", "co-1", "--min-score", "0.4"]) == 0
+    (record,) = published
+    assert (record.url, record.sealed_secret, record.min_score, record.webhook) == (None, None, 0.4, False)
+    out, err = capsys.readouterr()
+    assert out == "" and "inbox only" in err
+    assert not (tmp_path / "security" / "subscriptions.key").exists()  # no secret, no key needed
+
+
+def test_a_secret_without_url_is_refused(published, capsys, tmp_path):
+    path = tmp_path / "secret.txt"
+    path.write_text(SECRET)
+    assert main(["subscribe", "--company", "co-1", "--secret-file", str(path)]) != 0
+    assert published == [] and "needs --url" in capsys.readouterr().err

@@ -14,6 +14,7 @@ from services.delivery.messages import (
     BELOW,
     DEAD,
     DELIVERED,
+    INBOX_ONLY,
     PENDING,
     PERMANENT,
     REFUSED,
@@ -107,6 +108,7 @@ class Ledger:
         prepared = self.prepare(send)
         assert prepared.notification is not None
         url = self.subscriptions[send.company_id].url
+        assert url is not None
         decisions: list[object] = []
         attempt, now = 1, NOW
         for outcome in outcomes:
@@ -154,6 +156,31 @@ def test_min_score_filters_matches_below_the_company_threshold():
 def test_a_match_without_subscription_is_recorded_unsubscribed():
     decision = Ledger().see(match())
     assert decision.entry.state == UNSUBSCRIBED and decision.send is None
+
+
+def test_an_inbox_only_subscription_records_matches_and_alerts_and_posts_nothing():
+    book = Ledger(Subscription(company_id="co-1", min_score=0.3))
+    alert = match(score=0.5).model_copy(update={"trigger": "alert"})
+    decision = book.see(alert)
+    assert decision.entry.state == INBOX_ONLY and decision.send is None
+    assert book.see(match(score=0.2, challenge_id="ch-2")).entry.state == BELOW
+
+
+def test_an_alert_is_delivered_like_any_match():
+    book = Ledger(subscription())
+    alert = match().model_copy(update={"trigger": "alert"})
+    decision = book.see(alert)
+    assert decision.entry.state == PENDING and decision.entry.match["trigger"] == "alert"
+    book.deliver(decision.send, [OK])
+    assert book.states() == {alert.match_id: DELIVERED}
+
+
+def test_a_webhook_replaced_by_the_inbox_only_settles_pending_matches():
+    book = Ledger(subscription())
+    send = book.see(match()).send
+    book.subscriptions["co-1"] = Subscription(company_id="co-1")
+    prepared = book.prepare(send)
+    assert prepared.notification is None and book.states() == {match().match_id: INBOX_ONLY}
 
 
 def test_a_digest_company_match_waits_for_the_digest():
