@@ -85,7 +85,7 @@ def service_principals(settings: Settings) -> list[Principal]:
     s, d = settings, settings.delivery
     challenges = s.challenge_topics
     worker_internal = faust_internal_topics(
-        s.app_id, ("companies", "challenges", "merges"), s.shard_input_topic, s.partials_topic
+        s.app_id, ("companies", "challenges", "merges", "alerts"), s.shard_input_topic, s.partials_topic
     )
     notifier_internal = faust_internal_topics(
         s.notifier_app_id, ("subscriptions", "deliveries", "stale"), s.notifier_control_topic
@@ -95,7 +95,7 @@ def service_principals(settings: Settings) -> list[Principal]:
             "worker",
             "service",
             (
-                *_topics(READ, *challenges, s.topic_companies),
+                *_topics(READ, *challenges, s.topic_companies, d.topic_subscriptions),
                 *_topics(("Write", "Create", "Describe"), s.topic_matches, s.topic_dead_letters),
                 *_topics(OWN, *worker_internal),
                 Grant("group", s.app_id, ("Read", "Describe")),

@@ -71,7 +71,7 @@ def worker_topic_specs(settings: Settings) -> dict[str, dict]:
         settings.shard_input_topic: topic_spec(settings, shards),
         settings.partials_topic: topic_spec(settings, shards),
     }
-    for table in ("companies", "challenges", "merges"):
+    for table in ("companies", "challenges", "merges", "alerts"):
         specs[f"{app}-{table}-changelog"] = topic_spec(settings, shards, compact=True)
     return specs
 

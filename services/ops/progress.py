@@ -32,7 +32,13 @@ class PartitionLag:
 
 
 def worker_topics(settings: Settings) -> list[str]:
-    return [*settings.challenge_topics, settings.topic_companies, settings.shard_input_topic, settings.partials_topic]
+    return [
+        *settings.challenge_topics,
+        settings.topic_companies,
+        settings.delivery.topic_subscriptions,  # (the alert thresholds)
+        settings.shard_input_topic,
+        settings.partials_topic,
+    ]
 
 
 def group_lag(admin: KafkaAdminClient, group: str, topics: list[str]) -> list[PartitionLag]:

@@ -5,15 +5,19 @@
   skipped, one whose outputs were not is applied again, re-sending the same match_ids).
 - `merge_step`: the merge stage's progress on one challenge when one shard's partial top list
   arrives; once every shard has reported for the newest version, the global top list.
+- `split_alerts` (shard) and `merged_alerts` (merge): which alerts a shard sends itself and which wait
+  for the global shortlist, so no company is alerted of a pair it is shortlisted for.
+- `alert_change`: whether a subscription event changes a company's alert threshold.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from matcher import Match, merge_partial_rankings
 from services import versioning
-from services.stream.messages import EntityRecord, MergeState, Partial
+from services.stream.messages import AlertRecord, EntityRecord, MergeState, Partial
 
 SkipReason = Literal["stale", "duplicate"]
 
@@ -59,6 +63,44 @@ def merge_step(state: MergeState | None, partial: Partial, top_k: int) -> tuple[
         return None
     parts = {} if state is None or decision.wins else state.parts
     parts = {**parts, str(partial.shard): partial.matches}
+    alerts = {} if state is None or decision.wins else state.alerts
+    alerts = {shard: held for shard, held in alerts.items() if shard != str(partial.shard)}
+    if partial.alerts:  # (kept only when there are some: most shards hold back none)
+        alerts[str(partial.shard)] = partial.alerts
     if len(parts) < partial.shards:
-        return MergeState(partial.version, parts), None
+        return MergeState(partial.version, parts, alerts=alerts), None
     return MergeState(partial.version, done=True), merge_partial_rankings(parts.values(), top_k)
+
+
+def merge_alerts(state: MergeState | None, partial: Partial, ranked: list[Match]) -> list[Match]:
+    """When `partial` completed the ranking `ranked` (see merge_step; `state` is the state before it):
+    the shards' held-back alerts of companies that did not make the shortlist, best first, numbered
+    after it (rank top_k + 1, ...)."""
+    held = dict(state.alerts) if state is not None and state.version == partial.version and not state.done else {}
+    held[str(partial.shard)] = partial.alerts
+    shortlisted = {m.company_id for m in ranked}
+    rest = sorted(
+        (m for part in held.values() for m in part if m.company_id not in shortlisted),
+        key=lambda m: (-m.score, m.company_id),
+    )
+    return [replace(m, rank=len(ranked) + i) for i, m in enumerate(rest, start=1)]
+
+
+def split_alerts(top: list[Match], alerts: list[Match]) -> tuple[list[Match], list[Match]]:
+    """A shard's alerts for one challenge: (those it sends now, those it hands to the merge stage).
+
+    A company outside the shard's own top list cannot be in the global shortlist (the global order is
+    the shards' order, merged), so the shard alerts it at once; one in the shard's top list may make the
+    shortlist, which only the merge stage knows. So a Partial carries at most top_k alerts, however many
+    companies a challenge alerts.
+    """
+    local = {m.company_id for m in top}
+    return [m for m in alerts if m.company_id not in local], [m for m in alerts if m.company_id in local]
+
+
+def alert_change(previous: AlertRecord | None, min_score: float | None) -> bool:
+    """True when a subscription event sets a new threshold or removes one (min_score None); a replay of
+    the current subscription (or of an unsubscribe) changes nothing and alerts nobody again."""
+    if min_score is None:
+        return previous is not None
+    return previous is None or previous.min_score != min_score

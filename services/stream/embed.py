@@ -1,6 +1,8 @@
 """Stage 1: validate the input events, embed them in batches, and route them to their shards.
 
 Invalid messages go to the dead-letter topic; tombstones are routed as deletions, without a model call.
+Subscriptions (the delivery side's topic) carry a company's alert threshold: routed to the company's
+shard as they are, without a model call (an unreadable one is logged and skipped, as the notifier does).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import faust
 import numpy as np
+from pydantic import ValidationError
 
 from matcher import challenge_text, company_text, load_embedder
-from schemas import Challenge, CompanyProfile
+from schemas import Challenge, CompanyProfile, Subscription
 from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
@@ -79,6 +82,10 @@ class EmbedStage:
         pending = []
         for event in events:
             message = event.message
+            if message.topic == self.settings.delivery.topic_subscriptions:
+                metrics.EVENTS_CONSUMED.labels(message.topic).inc()
+                pending += await self.subscription(message)
+                continue
             kind: codec.Kind = "company" if message.topic == self.settings.topic_companies else "challenge"
             metrics.EVENTS_CONSUMED.labels(message.topic).inc()
             city = self.cities.get(message.topic)
@@ -113,6 +120,25 @@ class EmbedStage:
                 )
                 pending += await self.route(payload, kind, entity.key)
         await confirm(pending)
+
+    async def subscription(self, message) -> list:
+        """A company's alert threshold (or its removal, a tombstone) to the company's shard."""
+        key = message.key.decode("utf-8", errors="replace") if message.key else None
+        if message.value is None:
+            if not key:
+                return []
+            return await self.route(ShardInput("subscription", deleted=key), "subscription", key)
+        try:
+            subscription = Subscription.model_validate_json(message.value)
+        except ValidationError as error:
+            log.warning("ignored invalid subscription %r: %s", key, codec.describe_validation_error(error))
+            return []
+        if key is not None and key != subscription.company_id:
+            log.warning("ignored subscription: key %r differs from company_id %r", key, subscription.company_id)
+            return []
+        entity = {"company_id": subscription.company_id, "min_score": subscription.min_score}
+        payload = ShardInput("subscription", entity, source_timestamp=message.timestamp)
+        return await self.route(payload, "subscription", subscription.company_id)
 
     async def route(self, payload: ShardInput, kind: str, key: str) -> list:
         """Send to the entity's shard partitions (see routing.shards_for); returns the pending sends."""

@@ -1,7 +1,8 @@
 """Stage 3: merge the shards' partial top lists of a challenge into its global top k.
 
 The decision (which partials count, when the ranking is complete) is `decisions.merge_step`; this
-stage reads and writes its state in the `merges` table and sends the ranking.
+stage reads and writes its state in the `merges` table and sends the ranking, then the alerts the
+shards held back for companies that did not make it (`decisions.merge_alerts`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from faust.types import TableT
 
 from services.settings import Settings
 from services.stream.acks import hold, release
-from services.stream.decisions import merge_step
+from services.stream.decisions import merge_alerts, merge_step
 from services.stream.messages import MergeState, Partial
 from services.stream.outputs import MatchOutput, confirm
 
@@ -31,12 +32,16 @@ class MergeStage:
             await release(stream, [event])
 
     async def on_partial(self, partial: Partial) -> None:
-        step = merge_step(MergeState.from_dict(self.merges.get(partial.challenge_id)), partial, self.settings.top_k)
+        previous = MergeState.from_dict(self.merges.get(partial.challenge_id))
+        step = merge_step(previous, partial, self.settings.top_k)
         if step is None:
             return
         state, ranked = step
         if ranked is not None:
             # sent before the state is stored: a crash in between redelivers the partial and re-sends
             # the same match_ids
-            await confirm([await self.output.emit(m, "challenge", partial.source_timestamp) for m in ranked])
+            alerts = merge_alerts(previous, partial, ranked)
+            sent = [await self.output.emit(m, "challenge", partial.source_timestamp) for m in ranked]
+            sent += [await self.output.emit(m, "alert", partial.source_timestamp) for m in alerts]
+            await confirm(sent)
         self.merges[partial.challenge_id] = state.to_dict()

@@ -8,10 +8,14 @@ left out of the JSON (the worker reads "deleted" by its presence, as it always d
     shard-input topic   ShardInput   {"kind", "entity", "vector", "model", "source_timestamp"[, "source_city"]}
                                      {"kind", "deleted", "source_timestamp"}   (a tombstone)
                                      {"kind": "sync"}                         (build the index now)
-    partials topic      Partial      {"challenge_id", "version", "shard", "shards", "source_timestamp", "matches"}
+                                     {"kind": "subscription", "entity": {"company_id", "min_score"}}
+    partials topic      Partial      {"challenge_id", "version", "shard", "shards", "source_timestamp", "matches"
+                                      [, "alerts"]}
     companies/challenges EntityRecord {"shard", "version", "entity", "vector", "model", "sent"}
                                      {"shard", "version", "<why>": true, "sent": true[, "owner"]}   (erased)
-    merges table        MergeState   {"version", "parts": {"<shard>": [match, ...]}} | {"version", "done": true}
+    alerts table        AlertRecord  {"shard", "min_score"}   (key company_id: the company's alert threshold)
+    merges table        MergeState   {"version", "parts": {"<shard>": [match, ...]}[, "alerts": {...}]}
+                                     | {"version", "done": true}
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any, Literal
 
 from matcher import Match
 
-ShardKind = Literal["company", "challenge", "sync"]
+ShardKind = Literal["company", "challenge", "sync", "subscription"]
 Erasure = Literal["deleted", "withdrawn", "closed"]
 ERASURES: tuple[Erasure, ...] = ("deleted", "withdrawn", "closed")
 
@@ -88,7 +92,12 @@ class ShardInput:
 
 @dataclass(frozen=True, slots=True)
 class Partial:
-    """One shard's top list for one challenge version; the merge stage waits for all `shards` of them."""
+    """One shard's top list for one challenge version; the merge stage waits for all `shards` of them.
+
+    `alerts`: the alerts of companies in this shard's top list (at most top_k): only the merge knows
+    whether they make the global shortlist (then they are not alerted) or not. The shard sends the
+    alerts of every other company itself: those cannot be in the global shortlist.
+    """
 
     challenge_id: str
     version: int
@@ -96,18 +105,20 @@ class Partial:
     shards: int
     source_timestamp: float | None
     matches: tuple[Match, ...]
+    alerts: tuple[Match, ...] = ()
 
     def to_json(self) -> bytes:
-        return _dumps(
-            {
-                "challenge_id": self.challenge_id,
-                "version": self.version,
-                "shard": self.shard,
-                "shards": self.shards,
-                "source_timestamp": self.source_timestamp,
-                "matches": [match_to_dict(m) for m in self.matches],
-            }
-        )
+        data = {
+            "challenge_id": self.challenge_id,
+            "version": self.version,
+            "shard": self.shard,
+            "shards": self.shards,
+            "source_timestamp": self.source_timestamp,
+            "matches": [match_to_dict(m) for m in self.matches],
+        }
+        if self.alerts:
+            data["alerts"] = [match_to_dict(m) for m in self.alerts]
+        return _dumps(data)
 
     @classmethod
     def from_json(cls, raw: bytes) -> Partial:
@@ -119,6 +130,7 @@ class Partial:
             data["shards"],
             data.get("source_timestamp"),
             tuple(match_from_dict(m) for m in data["matches"]),
+            tuple(match_from_dict(m) for m in data.get("alerts") or ()),
         )
 
 
@@ -190,18 +202,41 @@ class MergeState:
     version: int
     parts: dict[str, tuple[Match, ...]] = field(default_factory=dict)  # str(shard) -> its top list
     done: bool = False
+    alerts: dict[str, tuple[Match, ...]] = field(default_factory=dict)  # str(shard) -> its Partial.alerts
 
     def to_dict(self) -> dict[str, Any]:
         if self.done:
             return {"version": self.version, "done": True}
-        return {
+        data: dict[str, Any] = {
             "version": self.version,
             "parts": {shard: [match_to_dict(m) for m in part] for shard, part in self.parts.items()},
         }
+        alerts = {shard: [match_to_dict(m) for m in part] for shard, part in self.alerts.items() if part}
+        if alerts:
+            data["alerts"] = alerts
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> MergeState | None:
         if not data:
             return None
         parts = {shard: tuple(match_from_dict(m) for m in part) for shard, part in (data.get("parts") or {}).items()}
-        return cls(data["version"], parts, bool(data.get("done")))
+        alerts = {shard: tuple(match_from_dict(m) for m in part) for shard, part in (data.get("alerts") or {}).items()}
+        return cls(data["version"], parts, bool(data.get("done")), alerts)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRecord:
+    """A company's alert threshold as its shard keeps it (table `alerts`, key company_id); no record: none."""
+
+    shard: int
+    min_score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"shard": self.shard, "min_score": self.min_score}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> AlertRecord | None:
+        if not data:
+            return None
+        return cls(data["shard"], float(data["min_score"]))

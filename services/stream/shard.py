@@ -4,6 +4,13 @@ Each shard keeps its companies and every challenge in Faust tables (changelog-ba
 in-memory vector index (a Ranker) rebuilt from them after a restart or rebalance. A company ranks
 the shard's open challenges (its matches are sent at once); a challenge ranks the shard's companies
 and sends the shard's top list to the merge stage.
+
+Alerts: the shard also keeps its subscribed companies' alert thresholds (table `alerts`, from the
+subscriptions topic, routed here by the embed stage). The pass that ranks a challenge finds every
+subscribed company at or above its threshold; those outside the shard's top list are alerted at once,
+the others travel with the Partial (the merge stage alerts those that miss the global shortlist). A
+company that subscribes, or publishes a new version while subscribed, is alerted of every open
+challenge at or above its threshold.
 """
 
 from __future__ import annotations
@@ -23,9 +30,9 @@ from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
-from services.stream.decisions import foreign_city, skip_reason
+from services.stream.decisions import alert_change, foreign_city, skip_reason, split_alerts
 from services.stream.embed import Encoder
-from services.stream.messages import EntityRecord, Erasure, Partial, ShardInput
+from services.stream.messages import AlertRecord, EntityRecord, Erasure, Partial, ShardInput
 from services.stream.outputs import MatchOutput, confirm
 
 log = logging.getLogger("matchmaker.worker")
@@ -48,6 +55,7 @@ class ShardStage:
         companies: TableT,
         challenges: TableT,
         dead_letters: faust.TopicT,
+        alerts: TableT,
     ) -> None:
         self.settings = settings
         self.dead_letters = dead_letters
@@ -56,6 +64,7 @@ class ShardStage:
         self.partials = partials
         self.companies = companies
         self.challenges = challenges
+        self.alerts = alerts
         self.rankers: dict[int, Ranker] = {}
 
     async def run(self, stream: faust.StreamT) -> None:
@@ -68,6 +77,8 @@ class ShardStage:
                 pass
             elif payload.kind == "company":
                 await self.on_company(ranker, shard, payload)
+            elif payload.kind == "subscription":
+                await self.on_subscription(ranker, shard, payload)
             elif not await self._refused(event, shard, payload):
                 await self.on_challenge(ranker, shard, payload)
             self._count_index()
@@ -89,6 +100,10 @@ class ShardStage:
             return ranker
         model = self.encoder.model
         ranker = Ranker(model.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
+        for company_id, value in list(self.alerts.items()):
+            alert = AlertRecord.from_dict(value)
+            if alert is not None and alert.shard == shard:
+                ranker.set_alert_threshold(company_id, alert.min_score)
         stale: list[tuple[TableT, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
             for key, value in list(table.items()):
@@ -103,7 +118,13 @@ class ShardStage:
             await self._reembed(ranker, shard, stale)
         self.rankers[shard] = ranker
         self._count_index()
-        log.info("shard %s ready: %s companies, %s challenges", shard, ranker.n_companies, ranker.n_challenges)
+        log.info(
+            "shard %s ready: %s companies (%s subscribed to alerts), %s challenges",
+            shard,
+            ranker.n_companies,
+            ranker.n_subscribed,
+            ranker.n_challenges,
+        )
         return ranker
 
     def _index(self, ranker: Ranker, table: TableT, record: EntityRecord, vector: np.ndarray) -> None:
@@ -211,7 +232,13 @@ class ShardStage:
         vector = await self._vector(payload, lambda: company_text(company))
         ranker.upsert_company(company, vector)
         matches = ranker.rank_challenges(company, vector)
-        await confirm([await self.output.emit(m, "company", payload.source_timestamp) for m in matches])
+        sent = [await self.output.emit(m, "company", payload.source_timestamp) for m in matches]
+        threshold = ranker.alert_threshold(company.company_id)
+        if threshold is not None:  # subscribed: every other open challenge at or above its threshold too
+            listed = {m.challenge_id for m in matches}
+            alerts = [m for m in ranker.alert_challenges(company, threshold) if m.challenge_id not in listed]
+            sent += [await self.output.emit(m, "alert", payload.source_timestamp) for m in alerts]
+        await confirm(sent)
         # stored once, after the broker confirmed the outputs: a crash before this line redelivers the
         # event and sends the same match_ids again; after it, the redelivery is a confirmed duplicate
         self.companies[company.company_id] = self._record(shard, company.version, payload, vector)
@@ -235,14 +262,36 @@ class ShardStage:
             return
         vector = await self._vector(payload, lambda: challenge_text(challenge))
         ranker.upsert_challenge(challenge, vector)
+        top, alerts = ranker.rank_and_alert(challenge, vector)
+        now, held = split_alerts(top, alerts)
         partial = Partial(
             challenge.challenge_id,
             challenge.version,
             shard,
             self.settings.shards,
             payload.source_timestamp,
-            tuple(ranker.rank_companies(challenge, vector)),
+            tuple(top),
+            tuple(held),
         )
-        sent = await self.partials.send(key=challenge.challenge_id.encode(), value=partial.to_json())
-        await confirm([sent])
+        sent = [await self.output.emit(m, "alert", payload.source_timestamp) for m in now]
+        sent.append(await self.partials.send(key=challenge.challenge_id.encode(), value=partial.to_json()))
+        await confirm(sent)
         self.challenges[key] = self._record(shard, challenge.version, payload, vector)
+
+    async def on_subscription(self, ranker: Ranker, shard: int, payload: ShardInput) -> None:
+        """A company's alert threshold set, changed or removed. A new or lower threshold alerts the company
+        of the open challenges at or above it (match_ids it may have had already are the same ids)."""
+        company_id = payload.deleted if payload.deleted is not None else (payload.entity or {})["company_id"]
+        min_score = None if payload.deleted is not None else float((payload.entity or {})["min_score"])
+        if not alert_change(AlertRecord.from_dict(self.alerts.get(company_id)), min_score):
+            return
+        ranker.set_alert_threshold(company_id, min_score)
+        if min_score is None:
+            del self.alerts[company_id]
+            return
+        stored = EntityRecord.from_dict(self.companies.get(company_id))
+        if stored is not None and stored.indexed:
+            company = CompanyProfile.model_validate(stored.entity)
+            matches = ranker.alert_challenges(company, min_score)
+            await confirm([await self.output.emit(m, "alert", payload.source_timestamp) for m in matches])
+        self.alerts[company_id] = AlertRecord(shard, min_score).to_dict()

@@ -68,7 +68,7 @@ class MatchWorker:
     # -- topology -----------------------------------------------------------------------------
     def _declare(self) -> None:
         s, app = self.settings, self.app
-        self.sources = raw_topic(app, *s.challenge_topics, s.topic_companies)
+        self.sources = raw_topic(app, *s.challenge_topics, s.topic_companies, s.delivery.topic_subscriptions)
         self.shard_input = raw_topic(app, s.shard_input_topic, partitions=s.shards, internal=True)
         self.partials = raw_topic(app, s.partials_topic, partitions=s.shards, internal=True)
         self.matches = raw_topic(app, s.topic_matches)
@@ -77,10 +77,11 @@ class MatchWorker:
         self.companies = json_table(app, "companies", s.shards)
         self.challenges = json_table(app, "challenges", s.shards)  # key "<shard>/<challenge_id>"
         self.merges = json_table(app, "merges", s.shards)
+        self.alerts = json_table(app, "alerts", s.shards)  # key company_id: AlertRecord (its alert threshold)
         output = MatchOutput(self.matches, self.encoder)
         self.embed = EmbedStage(s, self.encoder, self.shard_input, self.dead_letters)
         self.shard = ShardStage(
-            s, self.encoder, output, self.partials, self.companies, self.challenges, self.dead_letters
+            s, self.encoder, output, self.partials, self.companies, self.challenges, self.dead_letters, self.alerts
         )
         self.merge = MergeStage(s, output, self.merges)
         app.agent(self.sources, name="embed")(self.embed.run)
@@ -88,7 +89,13 @@ class MatchWorker:
         app.agent(self.partials, name="merge")(self.merge.run)
         app.on_partitions_revoked.connect(self._on_revoked)  # type: ignore[arg-type]  # Faust's signal type
         app.task(self._announce)
-        sources = (*s.challenge_topics, s.topic_companies, s.shard_input_topic, s.partials_topic)
+        sources = (
+            *s.challenge_topics,
+            s.topic_companies,
+            s.delivery.topic_subscriptions,
+            s.shard_input_topic,
+            s.partials_topic,
+        )
         self.watchdog = Watchdog(s, app, sources)
         app.timer(s.watchdog_interval)(self.watchdog.check)
         app.page("/healthz")(self._healthz)  # type: ignore[arg-type]  # Faust accepts a coroutine function of the request
@@ -136,6 +143,7 @@ def run_worker(settings: Settings) -> None:
     from matcher.bridge import preload as preload_language_resources
     from services.kafka.topics import (
         create_missing,
+        delivery_topic_specs,
         missing,
         output_topic_specs,
         source_topic_specs,
@@ -150,7 +158,10 @@ def run_worker(settings: Settings) -> None:
             f"source topics {absent} do not exist (or principal {settings.kafka_username} may not read them); "
             "the operator creates them: `matchmaker access sync`"
         )
-    create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings)})
+    # the subscriptions topic carries the alert thresholds: created here too when no notifier ran yet
+    subscriptions = settings.delivery.topic_subscriptions
+    alerts = {subscriptions: delivery_topic_specs(settings)[subscriptions]}
+    create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings), **alerts})
     worker = MatchWorker(settings)
     _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
     preload_language_resources()  # likewise Voikko and the dictionaries of the language bridge

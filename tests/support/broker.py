@@ -49,5 +49,8 @@ def make_namespace(base: Settings, **overrides: object) -> Settings:
         **overrides,
     }
     settings = base.model_copy(update=fields)
+    # the worker reads the subscriptions topic too (alert thresholds): each namespace has its own
+    delivery = settings.delivery.model_copy(update={"topic_subscriptions": f"{prefix}-subscriptions"})
+    settings = settings.model_copy(update={"delivery": delivery})
     access.sync(settings)  # its topics, and the services' ACLs on them
     return settings

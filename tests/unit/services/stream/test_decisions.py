@@ -6,8 +6,8 @@ from datetime import date
 from itertools import permutations
 
 from matcher import Match, Ranker, challenge_text, company_text
-from services.stream.decisions import merge_step, skip_reason
-from services.stream.messages import EntityRecord, MergeState, Partial
+from services.stream.decisions import alert_change, merge_alerts, merge_step, skip_reason, split_alerts
+from services.stream.messages import AlertRecord, EntityRecord, MergeState, Partial
 from services.stream.routing import shard_of, shards_for
 from tests.support.factories import HashEmbedder, make_challenge, make_company
 
@@ -185,3 +185,46 @@ def test_a_city_cannot_take_over_another_citys_challenge_id():
     assert not foreign_city(None, "Helsinki")  # a new id is anyone's
     closed = EntityRecord.from_dict(EntityRecord(0, 4, sent=True, erased="closed", owner="Espoo").to_dict())
     assert foreign_city(closed, "Helsinki")  # a closed challenge keeps its owner: no re-opening by another city
+
+
+# -- alerts ------------------------------------------------------------------------------------
+def test_a_shard_alerts_companies_outside_its_top_list_at_once_and_hands_the_others_to_the_merge():
+    top = [_match("a", 0.9), _match("b", 0.8)]
+    alerts = [_match("a", 0.9), _match("c", 0.5), _match("d", 0.4)]
+    now, held = split_alerts(top, alerts)
+    assert [m.company_id for m in now] == ["c", "d"] and [m.company_id for m in held] == ["a"]
+
+
+def _alerting(shard: int, matches, alerts, version: int = 1) -> Partial:
+    return Partial("ch-1", version, shard, 2, 1.0, tuple(matches), tuple(alerts))
+
+
+def test_the_merge_alerts_held_back_companies_that_missed_the_global_shortlist_only():
+    # top 2: a (shard 0) and b (shard 1); c was in shard 1's top list but not in the global one
+    first = _alerting(0, [_match("a", 0.9), _match("d", 0.3)], [_match("a", 0.9)])
+    last = _alerting(1, [_match("b", 0.8), _match("c", 0.7)], [_match("c", 0.7)])
+    for order in ((first, last), (last, first)):
+        state, _ = merge_step(None, order[0], 2)
+        assert MergeState.from_dict(state.to_dict()) == state  # what the merges table stores, alerts included
+        done, ranked = merge_step(state, order[1], 2)
+        assert [m.company_id for m in ranked] == ["a", "b"]
+        alerts = merge_alerts(state, order[1], ranked)
+        assert [(m.company_id, m.rank) for m in alerts] == [("c", 3)]
+
+
+def test_held_back_alerts_of_an_older_version_are_dropped():
+    old = _alerting(0, [_match("x", 0.9)], [_match("x", 0.9)], version=1)
+    state, _ = merge_step(None, old, 1)
+    newer = [_alerting(s, [_match(f"n{s}", 0.5, 2)], [], version=2) for s in (0, 1)]
+    state, _ = merge_step(state, newer[0], 1)
+    assert state.alerts == {}
+    done, ranked = merge_step(state, newer[1], 1)
+    assert merge_alerts(state, newer[1], ranked) == []
+
+
+def test_a_subscription_replay_changes_nothing():
+    assert alert_change(None, 0.3)
+    assert not alert_change(AlertRecord(0, 0.3), 0.3)
+    assert alert_change(AlertRecord(0, 0.3), 0.2)
+    assert alert_change(AlertRecord(0, 0.3), None)
+    assert not alert_change(None, None)

@@ -74,6 +74,15 @@ def test_shard_input_of_todays_format_decodes():
 def test_partial_round_trips():
     partial = Partial("ch-1", 3, 1, 4, 1700000000123, (MATCH,))
     assert Partial.from_json(partial.to_json()) == partial
+    alerting = Partial("ch-1", 3, 1, 4, 1700000000123, (MATCH,), (MATCH,))
+    assert Partial.from_json(alerting.to_json()) == alerting
+
+
+def test_a_subscription_travels_to_the_shard_as_its_threshold():
+    message = ShardInput("subscription", {"company_id": "co-1", "min_score": 0.3}, source_timestamp=5.0)
+    assert ShardInput.from_json(message.to_json()) == message
+    gone = ShardInput("subscription", deleted="co-1")
+    assert ShardInput.from_json(gone.to_json()) == gone
 
 
 def test_partial_of_todays_format_decodes():
