@@ -1,4 +1,5 @@
-"""The inbox: `GET /companies/{company_id}/matches`, newest first, paged, each company seeing only its own.
+"""The inbox: `GET /companies/{company_id}/matches`, newest first, paged, each company seeing only its own;
+and `GET /companies/{company_id}/challenges?min_score=`, the open challenges that fit the company now.
 
 Where the data comes from: every inbox process reads the whole `matches`, `challenges`, `companies`
 and `inbox-tokens` topics from the beginning into memory (kafka-python, no consumer group, nothing
@@ -12,6 +13,15 @@ MATCHMAKER_INBOX_RETENTION_DAYS (and none the `matches` topic no longer retains 
 Stale matches are hidden: a challenge closed (status closed, or a tombstone) or a company withdrawn
 (status withdrawn, or a tombstone) takes the matches of its versions up to the closing one out of the
 inbox; a re-opened entity's new versions produce new matches, which are shown.
+
+The challenges that fit a company now are answered from the same matches (the inbox holds no vectors and
+scores nothing itself): per challenge the company's match of the challenge's current version and the
+company's current profile version (a shortlist entry, a company's own top list or an alert: one score
+per pair), without closed or past-deadline challenges, at or above `min_score`, best first. What the
+worker sends makes this complete for a subscribed company: it is alerted of every open challenge at or
+above its threshold when it subscribes, when it publishes a new profile version and when a challenge is
+published, changed or re-opened. Below its subscription's threshold (or for a company that is not
+subscribed) the answer holds only the matches the shortlists and its own top lists gave it.
 
 Authentication: `Authorization: Bearer <token>`, issued by `matchmaker inbox-token issue --company ID`.
 Only the token's SHA-256 is published (topic `inbox-tokens`) and kept. No or unknown token: 401;
@@ -28,6 +38,7 @@ import logging
 import threading
 import time
 from contextlib import asynccontextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
@@ -64,6 +75,7 @@ class InboxView:
         self._expired_at = time.monotonic()
         self._challenges: dict[str, Closure] = {}  # open/closed state: services/versioning.py
         self._companies: dict[str, Closure] = {}
+        self._deadlines: dict[str, date | None] = {}  # challenge_id -> the deadline of its highest version
         self._token_of: dict[str, str] = {}  # company_id -> token sha256
         self._company_of: dict[str, str] = {}  # token sha256 -> company_id
         self._thread = threading.Thread(target=self._run, name="inbox-view", daemon=True)
@@ -115,6 +127,8 @@ class InboxView:
             if isinstance(decoded, codec.Tombstone):
                 _close(self._challenges, decoded.key, None, True)
             elif isinstance(decoded, Challenge):
+                if self._challenges.get(decoded.challenge_id, Closure()).accepts(decoded.version):
+                    self._deadlines[decoded.challenge_id] = decoded.deadline
                 _close(self._challenges, decoded.challenge_id, decoded.version, decoded.status == "closed")
         elif topic == s.topic_companies:
             decoded = codec.decode("company", key, value)
@@ -180,6 +194,31 @@ class InboxView:
         next_cursor = page[-1].key if len(items) > limit else None
         return [match.to_dict() for match in page], next_cursor
 
+    def fitting(self, company_id: str, min_score: float, today: date | None = None) -> list[dict]:
+        """The open challenges that fit the company now, best first: per challenge the match of its current
+        version and the company's current version, at or above `min_score` (see the module's docstring)."""
+        today = today or datetime.now(UTC).date()
+        best: dict[str, Any] = {}
+        with self._lock:
+            company = self._companies.get(company_id)
+            for match in self._matches.of(company_id):
+                challenge = self._challenges.get(match.challenge_id)
+                if company is not None and (
+                    company.hides(match.company_version) or company.version > match.company_version
+                ):
+                    continue  # the company withdrew, or changed its profile since: that score is not its score now
+                if challenge is None or challenge.hides(match.challenge_version):
+                    continue  # unknown (never published, or past the topic's retention) or closed
+                if challenge.version != match.challenge_version:
+                    continue  # made from an older version of the challenge
+                deadline = self._deadlines.get(match.challenge_id)
+                if deadline is not None and deadline < today:
+                    continue
+                found = match.to_dict()
+                if found["score"] >= min_score:
+                    best.setdefault(match.challenge_id, found)  # one per pair: duplicates share the score
+        return sorted(best.values(), key=lambda m: (-m["score"], m["challenge_id"]))
+
     def stats(self) -> dict[str, Any]:
         with self._lock:
             return {**self._matches.stats(), "tokens": len(self._token_of)}
@@ -207,6 +246,12 @@ class InboxPage(BaseModel):
     company_id: str
     matches: list[MatchResult]
     next_cursor: str | None = None
+
+
+class FittingChallenges(BaseModel):
+    company_id: str
+    min_score: float
+    challenges: list[MatchResult]
 
 
 def create_app(settings: Settings, view: InboxView | None = None) -> FastAPI:
@@ -256,6 +301,15 @@ def create_app(settings: Settings, view: InboxView | None = None) -> FastAPI:
     ) -> dict:
         matches, next_key = view.page(owner, limit, decode_cursor(cursor) if cursor else None)
         return {"company_id": owner, "matches": matches, "next_cursor": encode_cursor(next_key) if next_key else None}
+
+    @app.get("/companies/{company_id}/challenges", response_model=FittingChallenges)
+    def company_challenges(
+        company_id: str,
+        min_score: float = Query(default=0.0, ge=0.0, le=1.0, description="only challenges scoring at least this"),
+        owner: str = Depends(authorised_company),
+    ) -> dict:
+        """The open challenges that fit the company now, best first (one match per challenge)."""
+        return {"company_id": owner, "min_score": min_score, "challenges": view.fitting(owner, min_score)}
 
     @app.get("/healthz")
     def healthz() -> JSONResponse:
