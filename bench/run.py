@@ -1,7 +1,7 @@
 """`make bench`: throughput, latency, ranking scale, memory and scale-out, in one run, one table.
 
 Runs on the bench's own local broker (127.0.0.1:59192, MATCHMAKER_BENCH_KAFKA_PORT), in fresh topics,
-with real `matchmaker worker` processes. Writes artifacts/bench.json and prints the table.
+with real `matchmaker worker` processes; figure 6 (alert fan-out, bench/alerts.py) runs in-process. Writes artifacts/bench.json and prints the table.
 `--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning).
 Sizes: MATCHMAKER_BENCH_BACKLOG (2000 events), MATCHMAKER_BENCH_SCALE_MAX (1000000), MATCHMAKER_BENCH_MEMORY_N
 (100000). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE, _WINDOW, _TORCH_THREADS) apply to both
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import data, inproc
+from bench import alerts, data, inproc
 from bench.kafka import (
     bench_broker,
     broker_pid,
@@ -225,6 +225,23 @@ def memory_child(n: int) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def alerts_child() -> dict:
+    """Alert fan-out (bench/alerts.py) in its own process, like the memory figure."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    sizes = [str(n) for n in (10_000, 100_000) if n <= SCALE_MAX]
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.alerts", *sizes],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        env=env,
+        timeout=1800,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(done.stderr[-2000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def model_file_bytes(settings: Settings) -> int:
     from matcher.embedding import _resolve_model_path
 
@@ -280,6 +297,8 @@ def table(r: dict) -> str:
         f"| 5 | scale-out: challenge match_ids, 1 vs 3 workers ({so['companies']} co + {so['challenges']} ch) | "
         f"{so['one']} vs {so['three']} | | | equal | {ok(so['equal'])} |"
     )
+    if "alerts" in r:
+        lines += alerts.table_rows(r["alerts"])
     return "\n".join(lines)
 
 
@@ -324,6 +343,8 @@ def main() -> int:
     say("memory (own process) ...")
     result["memory"] = memory_child(MEMORY_N)
     result["memory"]["model_file_bytes"] = model_file_bytes(settings)
+    say("alert fan-out (own process) ...")
+    result["alerts"] = alerts_child()
     result["total_seconds"] = time.monotonic() - began
     result["table"] = table(result)
     ARTIFACTS.mkdir(exist_ok=True)

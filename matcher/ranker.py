@@ -250,13 +250,23 @@ class Ranker:
             return top, []
         return top, self._alerts(side, sims, features, allowed & (columns["alert"] <= 1.0), match)
 
-    def _alerts(self, side: _Side, sims: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
-        """The allowed rows whose score reaches their own alert threshold, computed in steps: each step adds
-        one signal and drops the rows whose upper bound (`scoring.upper_bound`) is already below their
-        threshold, so most rows cost one dense similarity and a comparison."""
+    def alert_count(self, challenge: Challenge, vector: np.ndarray, today: date | None = None) -> int:
+        """How many subscribed companies a challenge alerts (top ones included), without building the
+        alerts: what the selection costs, and a preview of a challenge's reach."""
+        if not challenge_is_open(challenge, today or today_utc()):
+            return 0
+        side = self._companies
+        allowed = companies_allowed(side.columns, challenge.city) & (side.columns["alert"] <= 1.0)
+        sims = side.vectors.similarities(vector)
+        return int(self._alert_rows(side, sims, challenge_features(challenge), allowed)[0].size)
+
+    def _alert_rows(
+        self, side: _Side, sims: np.ndarray, features: Features, allowed: np.ndarray
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """The allowed rows whose score reaches their own alert threshold, and their signals, computed in
+        steps: each step adds one signal and drops the rows whose upper bound (`scoring.upper_bound`) is
+        already below their threshold, so most rows cost one dense similarity and a comparison."""
         rows = np.flatnonzero(allowed)
-        if rows.size == 0:
-            return []
         thresholds = side.columns["alert"][rows].astype(np.float64) - 0.5 * 10.0**-SCORE_DECIMALS  # as rounded
         raw: dict[str, np.ndarray] = {"dense": sims[rows].astype(np.float64)}
         for name in ALERT_SIGNAL_ORDER:
@@ -264,21 +274,26 @@ class Ranker:
             if keep.size < rows.size:
                 rows, thresholds = rows[keep], thresholds[keep]
                 raw = {signal: values[keep] for signal, values in raw.items()}
-            if rows.size == 0:
-                return []
             raw[name] = side.signals[name].dot(features.signal(name), rows)
         fused = fuse(raw)
-        scores = np.round(fused, SCORE_DECIMALS)
-        keep = np.flatnonzero(scores >= side.columns["alert"][rows])
-        rows, fused, scores = rows[keep], fused[keep], scores[keep]
+        keep = np.flatnonzero(np.round(fused, SCORE_DECIMALS) >= side.columns["alert"][rows])
         raw = {signal: values[keep] for signal, values in raw.items()}
+        raw["fused"] = fused[keep]
+        return rows[keep], raw
+
+    def _alerts(self, side: _Side, sims: np.ndarray, features: Features, allowed: np.ndarray, match) -> list[Match]:
+        """The alerts of `_alert_rows`, best first, with their components and reasons."""
+        rows, raw = self._alert_rows(side, sims, features, allowed)
+        if rows.size == 0:
+            return []
         raw["lexical"] = side.signals["lexical"].dot(features.signal("lexical"), rows)
-        raw["fused"] = fused
+        scores = np.round(raw["fused"], SCORE_DECIMALS)
         ids = side.vectors.ids
         order = sorted(range(rows.size), key=lambda i: (-scores[i], ids[int(rows[i])]))
+        values = {name: raw[name].tolist() for name in COMPONENTS}
         found = []
         for rank, i in enumerate(order, start=1):
-            components = {name: round(float(raw[name][i]), SCORE_DECIMALS) for name in COMPONENTS}
+            components = {name: round(values[name][i], SCORE_DECIMALS) for name in COMPONENTS}
             found.append(replace(match(int(rows[i]), float(scores[i]), components), rank=rank))
         return found
 

@@ -94,3 +94,11 @@ def test_upper_bound_is_never_below_the_score():
     for known in (["dense"], ["dense", "concepts"], ["dense", "concepts", "domains", "tags"]):
         assert np.all(upper_bound({name: raw[name] for name in known}) >= score - 1e-12)
     assert np.allclose(upper_bound(raw), score)
+
+
+def test_alert_count_is_the_number_of_alerts():
+    challenge, query, companies, vectors = _world(n_companies=30)
+    ranker = _ranker(companies, vectors, top_k=3)
+    for i, company in enumerate(companies):
+        ranker.set_alert_threshold(company.company_id, 0.05 * (i % 10))
+    assert ranker.alert_count(challenge, query, TODAY) == len(ranker.rank_and_alert(challenge, query, TODAY)[1]) > 0
