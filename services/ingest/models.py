@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas import Challenge, CompanyProfile
 from schemas.events import Identifier
@@ -30,10 +30,24 @@ class CompanyProfileRequest(CompanyProfile):
     version: int | None = Field(default=None, ge=1, description="Optional; default: the current version + 1.")  # type: ignore[assignment]
 
 
+class SubscriptionRequest(BaseModel):
+    """A company's alert threshold: it hears of every open challenge scoring at least `min_score`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_score: float = Field(
+        ge=0.0,
+        le=1.0,
+        description="Alert threshold: every challenge published, changed or re-opened that scores at least this "
+        "much for the company is announced (trigger alert), whatever the challenge's shortlist. Alerts reach "
+        "the inbox; a webhook registered by the operator (`matchmaker subscribe --url`) is kept.",
+    )
+
+
 class Accepted(BaseModel):
     """Where the event now is in Kafka."""
 
-    kind: Literal["challenge", "company"]
+    kind: Literal["challenge", "company", "subscription"]
     key: str = Field(description="The message key: challenge_id or company_id.")
     version: int | None = Field(description="Version of the published event (for a tombstone: the last known version).")
     tombstone: bool = Field(default=False, description="True when a null value (erasure) was published.")
@@ -49,4 +63,4 @@ class Problem(BaseModel):
     detail: str
 
 
-__all__ = ["Accepted", "ChallengeRequest", "CompanyProfileRequest", "Problem"]
+__all__ = ["Accepted", "ChallengeRequest", "CompanyProfileRequest", "Problem", "SubscriptionRequest"]

@@ -13,12 +13,13 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ValidationError
 from pydantic_core import PydanticSerializationError
 
-from schemas import Challenge, CompanyProfile
+from schemas import Challenge, CompanyProfile, Subscription
 from services import versioning
 from services.errors import (
     BrokerError,
@@ -29,9 +30,9 @@ from services.errors import (
     NotReadyError,
 )
 from services.ingest.idempotency import IdempotencyStore, fingerprint
-from services.ingest.models import Accepted, ChallengeRequest, CompanyProfileRequest
+from services.ingest.models import Accepted, ChallengeRequest, CompanyProfileRequest, SubscriptionRequest
 from services.ingest.tokens import Principal, TokenStore
-from services.ingest.versions import Entry, TopicFollower, VersionView
+from services.ingest.versions import Entry, SubscriptionView, TopicFollower, VersionView
 from services.kafka.codec import Kind
 from services.settings import Settings
 
@@ -66,10 +67,15 @@ class Ingest:
         self.tokens = TokenStore(api.tokens_path(settings.home))
         self.idempotency = IdempotencyStore(api.idempotency_path(settings.home), api.idempotency_ttl_seconds)
         self.view = VersionView()
+        self.subscriptions = SubscriptionView()
         self.follower: TopicFollower | None = None
         self.producer: KafkaProducer | None = None
         self._stripes = [threading.Lock() for _ in range(256)]
-        self.topics = {"challenge": settings.topic_challenges, "company": settings.topic_companies}
+        self.topics = {
+            "challenge": settings.topic_challenges,
+            "company": settings.topic_companies,
+            "subscription": settings.delivery.topic_subscriptions,
+        }
 
     def start(self) -> None:
         from services.kafka import clients
@@ -79,6 +85,7 @@ class Ingest:
             self.view,
             self.settings,
             {**dict.fromkeys(self.settings.challenge_topics, "challenge"), self.settings.topic_companies: "company"},
+            subscriptions=self.subscriptions,
         )
         self.follower.start()
         if not self.follower.ready.wait(self.api.startup_timeout):
@@ -134,7 +141,7 @@ class Ingest:
         return Answer(status, payload, replayed=False)
 
     # -- Kafka ---------------------------------------------------------------------------------
-    def _send(self, kind: Kind, key: str, value: bytes | None):
+    def _send(self, kind: Kind | Literal["subscription"], key: str, value: bytes | None):
         from kafka.errors import KafkaError
 
         if self.producer is None:
@@ -166,7 +173,13 @@ class Ingest:
         return requested
 
     def _accepted(
-        self, kind: Kind, key: str, version: int | None, metadata, status: int = 202, tombstone: bool = False
+        self,
+        kind: Kind | Literal["subscription"],
+        key: str,
+        version: int | None,
+        metadata,
+        status: int = 202,
+        tombstone: bool = False,
     ) -> tuple[int, Accepted]:
         return status, Accepted(
             kind=kind,
@@ -285,6 +298,33 @@ class Ingest:
             metadata = self._send("company", company_id, None)
             self.view.apply("company", company_id, None, metadata.partition, metadata.offset, metadata.topic)
             return self._accepted("company", company_id, entry.version if entry else None, metadata, tombstone=True)
+
+    # -- a company's subscription --------------------------------------------------------------
+    def put_subscription(
+        self, principal: Principal, company_id: str, request: SubscriptionRequest
+    ) -> tuple[int, Accepted]:
+        """Set the company's alert threshold; a webhook the operator registered for it is kept (its URL, sealed
+        secret and delivery), so the company changes its threshold without ever holding the secret's key."""
+        self._own_company(principal, company_id)
+        with self._lock("company", f"subscription/{company_id}"):
+            current = self.subscriptions.get(company_id)
+            if current is None:
+                subscription = Subscription(company_id=company_id, min_score=request.min_score)
+            else:  # (min_score was validated by the request model)
+                subscription = current.model_copy(
+                    update={"min_score": request.min_score, "updated_at": datetime.now(UTC)}
+                )
+            metadata = self._send("subscription", company_id, subscription.model_dump_json().encode("utf-8"))
+            self.subscriptions.apply(company_id, subscription, metadata.partition, metadata.offset)
+            return self._accepted("subscription", company_id, None, metadata)
+
+    def delete_subscription(self, principal: Principal, company_id: str) -> tuple[int, Accepted]:
+        """Unsubscribe (a tombstone): no alerts, no webhook."""
+        self._own_company(principal, company_id)
+        with self._lock("company", f"subscription/{company_id}"):
+            metadata = self._send("subscription", company_id, None)
+            self.subscriptions.apply(company_id, None, metadata.partition, metadata.offset)
+            return self._accepted("subscription", company_id, None, metadata, tombstone=True)
 
 
 __all__ = ["CITY_CODES", "Answer", "Ingest"]

@@ -13,6 +13,9 @@ the topic within a poll interval, and the worker applies only the highest versio
 replicas that assign the same version to the same id inside that window both answer 202; the
 record that comes first in the partition wins and the other is ignored as a duplicate version.
 Publishers that need strict control send `version` explicitly.
+
+It also follows the subscriptions topic (`SubscriptionView`): a company setting its alert threshold
+keeps the webhook registered for it.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from schemas import Challenge, CompanyProfile
+from pydantic import ValidationError
+
+from schemas import Challenge, CompanyProfile, Subscription
 from services import versioning
 from services.kafka import codec
 from services.kafka.codec import Kind
@@ -103,12 +108,56 @@ class VersionView:
         # codec.Rejected: the worker dead-letters it; it changes nothing
 
 
+class SubscriptionView:
+    """Thread-safe map company_id -> its current Subscription (None: none), from the subscriptions topic, so
+    a company's PUT of its threshold keeps the webhook an operator registered for it."""
+
+    def __init__(self) -> None:
+        self._current: dict[str, tuple[Subscription | None, int, int]] = {}  # id -> (record, partition, offset)
+        self._lock = threading.Lock()
+
+    def get(self, company_id: str) -> Subscription | None:
+        with self._lock:
+            found = self._current.get(company_id)
+            return found[0] if found else None
+
+    def apply(self, company_id: str, subscription: Subscription | None, partition: int, offset: int) -> None:
+        """One record at its position; a record at or before the one applied (our own write, read again) is
+        ignored."""
+        with self._lock:
+            current = self._current.get(company_id)
+            if current is not None and current[1] == partition and offset <= current[2]:
+                return
+            self._current[company_id] = (subscription, partition, offset)
+
+    def apply_record(self, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:
+        company_id = key.decode("utf-8", errors="replace") if key else None
+        if value is None:
+            if company_id:
+                self.apply(company_id, None, partition, offset)
+            return
+        try:
+            subscription = Subscription.model_validate_json(value)
+        except ValidationError:
+            return  # the notifier and the worker ignore it too
+        if company_id is None or company_id == subscription.company_id:
+            self.apply(subscription.company_id, subscription, partition, offset)
+
+
 class TopicFollower(threading.Thread):
     """Reads both entity topics from the beginning, then follows them, into a VersionView."""
 
-    def __init__(self, view: VersionView, settings: Settings, topics: dict[str, Kind], poll_ms: int = 300) -> None:
+    def __init__(
+        self,
+        view: VersionView,
+        settings: Settings,
+        topics: dict[str, Kind],
+        poll_ms: int = 300,
+        subscriptions: SubscriptionView | None = None,
+    ) -> None:
         super().__init__(name="matchmaker-api-follower", daemon=True)
         self.view = view
+        self.subscriptions = subscriptions  # followed too (topic settings.delivery.topic_subscriptions) when given
         self.topics = topics  # topic name -> kind
         self.cities = {topic: city for city, topic in settings.city_topics.items()}
         self.settings = settings
@@ -129,9 +178,11 @@ class TopicFollower(threading.Thread):
 
     def _run(self) -> None:
         # a topic just created may take a moment to appear in the metadata: wait for it, up to 60 s
+        subscriptions = self.settings.delivery.topic_subscriptions
+        topics = [*self.topics, *([subscriptions] if self.subscriptions is not None else [])]
         for batch in replay_batches(
             self.settings,
-            list(self.topics),
+            topics,
             client_id="matchmaker-api-view",
             follow=True,
             stop=self._stopping,
@@ -140,6 +191,9 @@ class TopicFollower(threading.Thread):
             poll_seconds=self.poll_ms / 1000,
         ):
             for record in batch:
+                if record.topic == subscriptions and self.subscriptions is not None:
+                    self.subscriptions.apply_record(record.key, record.value, record.partition, record.offset)
+                    continue
                 self.view.apply_record(
                     self.topics[record.topic],
                     record.key,

@@ -120,7 +120,9 @@ def service_principals(settings: Settings) -> list[Principal]:
             "api",
             "service",
             (
-                *_topics(("Read", "Write", "Describe"), s.topic_challenges, s.topic_companies),
+                # subscriptions: a company's alert threshold (PUT /v1/companies/{id}/subscription); the secrets
+                # in it are sealed, the API never opens them
+                *_topics(("Read", "Write", "Describe"), s.topic_challenges, s.topic_companies, d.topic_subscriptions),
                 *_topics(READ, *s.city_topics.values()),
             ),
         ),

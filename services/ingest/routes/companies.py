@@ -1,4 +1,4 @@
-"""Routes of a company's own profile: create or replace, erase."""
+"""Routes of a company's own profile (create or replace, erase) and of its alert subscription."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import Path as PathParam
 from schemas.events import ID_MAX_LENGTH, ID_PATTERN
 from services.ingest.auth import Publisher
 from services.ingest.dependencies import Service
-from services.ingest.models import Accepted, CompanyProfileRequest
+from services.ingest.models import Accepted, CompanyProfileRequest, SubscriptionRequest
 from services.ingest.routes.common import WRITE_RESPONSES, IdempotencyKey, publish
 
 COMPANY_EXAMPLE = {
@@ -73,4 +73,51 @@ async def delete_company(
     """Right to erasure: publishes a tombstone (null value) under the company's key."""
     return await publish(
         request, ingest, principal, idempotency_key, partial(ingest.delete_company, principal, company_id)
+    )
+
+
+@router.put(
+    "/v1/companies/{company_id}/subscription",
+    status_code=202,
+    response_model=Accepted,
+    summary="Set the company's alert threshold",
+    responses=WRITE_RESPONSES,
+)
+async def put_subscription(
+    request: Request,
+    company_id: CompanyId,
+    body: Annotated[
+        SubscriptionRequest,
+        Body(openapi_examples={"threshold": {"summary": "Alert from score 0.5", "value": {"min_score": 0.5}}}),
+    ],
+    principal: Publisher,
+    ingest: Service,
+    idempotency_key: IdempotencyKey = None,
+):
+    """Every challenge published, changed or re-opened that scores at least `min_score` for the company is
+    announced to it (a MatchResult with trigger `alert`), whether or not the challenge's shortlist holds it;
+    so are the open challenges at or above it now. Alerts reach the company's inbox
+    (`GET /companies/{id}/challenges`); a webhook registered by the operator is kept and receives them too."""
+    return await publish(
+        request, ingest, principal, idempotency_key, partial(ingest.put_subscription, principal, company_id, body)
+    )
+
+
+@router.delete(
+    "/v1/companies/{company_id}/subscription",
+    status_code=202,
+    response_model=Accepted,
+    summary="Unsubscribe the company from alerts and notifications",
+    responses=WRITE_RESPONSES,
+)
+async def delete_subscription(
+    request: Request,
+    company_id: CompanyId,
+    principal: Publisher,
+    ingest: Service,
+    idempotency_key: IdempotencyKey = None,
+):
+    """Publishes a tombstone under the company's key on the subscriptions topic: no alerts, no webhook."""
+    return await publish(
+        request, ingest, principal, idempotency_key, partial(ingest.delete_subscription, principal, company_id)
     )

@@ -105,3 +105,34 @@ def test_a_starting_service_answers_503_with_retry_after_and_healthz_says_starti
     assert response.status_code == 503 and response.headers["retry-after"] == "5"
     health = call(api, "GET", "/healthz")
     assert health.status_code == 503 and health.json()["status"] == "starting"
+
+
+def test_a_company_sets_its_alert_threshold_and_keeps_its_webhook(api):
+    from schemas import Subscription
+
+    answer = call(api, "PUT", "/v1/companies/co-1/subscription", api.company, json={"min_score": 0.4})
+    assert answer.status_code == 202 and answer.json()["kind"] == "subscription"
+    topic, key, value = api.ingest.producer.sent[-1]
+    inbox_only = Subscription.model_validate_json(value)
+    assert (topic, key, inbox_only.min_score, inbox_only.url) == ("subscriptions", b"co-1", 0.4, None)
+    hook = Subscription(company_id="co-1", url="https://example.fi/hook", sealed_secret="A" * 120, delivery="digest")
+    api.ingest.subscriptions.apply("co-1", hook, 0, 1000)  # the operator's `matchmaker subscribe --url`, read back
+    call(api, "PUT", "/v1/companies/co-1/subscription", api.company, json={"min_score": 0.6})
+    kept = Subscription.model_validate_json(api.ingest.producer.sent[-1][2])
+    assert (kept.min_score, kept.url, kept.sealed_secret, kept.delivery) == (
+        0.6,
+        hook.url,
+        hook.sealed_secret,
+        "digest",
+    )
+    gone = call(api, "DELETE", "/v1/companies/co-1/subscription", api.company)
+    assert gone.status_code == 202 and gone.json()["tombstone"] and api.ingest.producer.sent[-1][2] is None
+
+
+def test_only_the_company_itself_sets_its_threshold_and_within_zero_to_one(api):
+    sent = len(api.ingest.producer.sent)
+    assert call(api, "PUT", "/v1/companies/co-2/subscription", api.company, json={"min_score": 0.4}).status_code == 403
+    assert call(api, "PUT", "/v1/companies/co-1/subscription", api.espoo, json={"min_score": 0.4}).status_code == 403
+    assert call(api, "PUT", "/v1/companies/co-1/subscription", api.company, json={"min_score": 1.5}).status_code == 422
+    assert call(api, "PUT", "/v1/companies/co-1/subscription", api.company, json={"url": "x"}).status_code == 422
+    assert len(api.ingest.producer.sent) == sent

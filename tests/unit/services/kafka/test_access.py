@@ -34,8 +34,9 @@ def test_a_city_may_write_its_own_challenges_topic_and_nothing_else():
 
 def test_only_the_operator_writes_the_delivery_control_topics():
     settings = Settings()
-    for topic in (settings.delivery.topic_inbox_tokens, settings.delivery.topic_subscriptions):
-        assert writers(settings, topic) == set()
+    assert writers(settings, settings.delivery.topic_inbox_tokens) == set()
+    # and the API, for a company's own alert threshold (it keeps the record's sealed webhook as it is)
+    assert writers(settings, settings.delivery.topic_subscriptions) == {"api"}
     assert writers(settings, settings.topic_matches) == {"worker"}
     assert writers(settings, settings.topic_challenges) == {"api"}
     assert all(writers(settings, topic) == set() for topic in settings.city_topics.values())
