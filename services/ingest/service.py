@@ -23,6 +23,7 @@ from schemas import Challenge, CompanyProfile, Subscription
 from services import versioning
 from services.errors import (
     BrokerError,
+    ConfigurationError,
     ConflictError,
     ForbiddenError,
     InvalidInputError,
@@ -79,6 +80,13 @@ class Ingest:
 
     def start(self) -> None:
         from services.kafka import clients
+        from services.kafka.topics import create_missing, delivery_topic_specs
+
+        subscriptions = self.settings.delivery.topic_subscriptions
+        try:  # followed for the companies' thresholds; the operator creates it (`access sync`), or we do here
+            create_missing(self.settings, {subscriptions: delivery_topic_specs(self.settings)[subscriptions]})
+        except ConfigurationError as error:  # not allowed to create it: the follower waits for it
+            log.warning("%s", error)
 
         self.producer = clients.producer(self.settings, client_id="matchmaker-api", linger_ms=0, retries=5)
         self.follower = TopicFollower(

@@ -342,6 +342,20 @@ def test_company_profile_put_and_erasure_tombstone(api, api_ns, tokens):
         assert client.delete("/v1/companies/co-a").status_code == 403
 
 
+def test_a_company_sets_its_alert_threshold_on_the_subscriptions_topic(api, api_ns, tokens):
+    from schemas import Subscription
+
+    with api.client(tokens["co-b"]) as client:
+        put = client.put("/v1/companies/co-b/subscription", json={"min_score": 0.45})
+        assert put.status_code == 202, put.text
+        assert put.json()["topic"] == api_ns.delivery.topic_subscriptions
+        record = Subscription.model_validate(event_of(api_ns, put.json()))
+        assert (record.company_id, record.min_score, record.webhook) == ("co-b", 0.45, False)
+        assert client.put("/v1/companies/co-a/subscription", json={"min_score": 0.45}).status_code == 403
+        gone = client.delete("/v1/companies/co-b/subscription")
+        assert gone.status_code == 202 and event_of(api_ns, gone.json()) is None
+
+
 # -- bad requests -----------------------------------------------------------------------------------
 
 
