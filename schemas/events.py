@@ -147,8 +147,8 @@ class MatchResult(_Event):
     company_version: int = Field(ge=1)
     rank: int = Field(
         ge=1,
-        description="Position in the trigger's list: among companies or among challenges; for an alert, its "
-        "position among the challenge's results (shortlist and alerts) by score.",
+        description="Position in the trigger's list: among companies or among challenges; for an alert, "
+        "top k + its position among the alerts sent with it (alerts are not ranked globally: compare scores).",
     )
     score: float = Field(ge=0.0, le=1.0)
     components: dict[str, float] = Field(description="Per-signal scores that make up the score.")

@@ -72,10 +72,10 @@ def merge_step(state: MergeState | None, partial: Partial, top_k: int) -> tuple[
     return MergeState(partial.version, done=True), merge_partial_rankings(parts.values(), top_k)
 
 
-def merge_alerts(state: MergeState | None, partial: Partial, ranked: list[Match]) -> list[Match]:
+def merge_alerts(state: MergeState | None, partial: Partial, ranked: list[Match], top_k: int) -> list[Match]:
     """When `partial` completed the ranking `ranked` (see merge_step; `state` is the state before it):
     the shards' held-back alerts of companies that did not make the shortlist, best first, numbered
-    after it (rank top_k + 1, ...)."""
+    after it (see `number_alerts`)."""
     held = dict(state.alerts) if state is not None and state.version == partial.version and not state.done else {}
     held[str(partial.shard)] = partial.alerts
     shortlisted = {m.company_id for m in ranked}
@@ -83,10 +83,16 @@ def merge_alerts(state: MergeState | None, partial: Partial, ranked: list[Match]
         (m for part in held.values() for m in part if m.company_id not in shortlisted),
         key=lambda m: (-m.score, m.company_id),
     )
-    return [replace(m, rank=len(ranked) + i) for i, m in enumerate(rest, start=1)]
+    return number_alerts(rest, top_k)
 
 
-def split_alerts(top: list[Match], alerts: list[Match]) -> tuple[list[Match], list[Match]]:
+def number_alerts(alerts: list[Match], top_k: int) -> list[Match]:
+    """Alerts sent together, best first, ranked top_k + 1, top_k + 2, ...: after the shortlist, among
+    themselves (not a global rank: alerts come from several shards; their score is what compares)."""
+    return [replace(m, rank=top_k + i) for i, m in enumerate(alerts, start=1)]
+
+
+def split_alerts(top: list[Match], alerts: list[Match], top_k: int) -> tuple[list[Match], list[Match]]:
     """A shard's alerts for one challenge: (those it sends now, those it hands to the merge stage).
 
     A company outside the shard's own top list cannot be in the global shortlist (the global order is
@@ -95,7 +101,8 @@ def split_alerts(top: list[Match], alerts: list[Match]) -> tuple[list[Match], li
     companies a challenge alerts.
     """
     local = {m.company_id for m in top}
-    return [m for m in alerts if m.company_id not in local], [m for m in alerts if m.company_id in local]
+    now = number_alerts([m for m in alerts if m.company_id not in local], top_k)
+    return now, [m for m in alerts if m.company_id in local]
 
 
 def alert_change(previous: AlertRecord | None, min_score: float | None) -> bool:

@@ -40,7 +40,7 @@ class MergeStage:
         if ranked is not None:
             # sent before the state is stored: a crash in between redelivers the partial and re-sends
             # the same match_ids
-            alerts = merge_alerts(previous, partial, ranked)
+            alerts = merge_alerts(previous, partial, ranked, self.settings.top_k)
             sent = [await self.output.emit(m, "challenge", partial.source_timestamp) for m in ranked]
             sent += [await self.output.emit(m, "alert", partial.source_timestamp) for m in alerts]
             await confirm(sent)

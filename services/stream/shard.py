@@ -30,7 +30,7 @@ from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
-from services.stream.decisions import alert_change, foreign_city, skip_reason, split_alerts
+from services.stream.decisions import alert_change, foreign_city, number_alerts, skip_reason, split_alerts
 from services.stream.embed import Encoder
 from services.stream.messages import AlertRecord, EntityRecord, Erasure, Partial, ShardInput
 from services.stream.outputs import MatchOutput, confirm
@@ -236,7 +236,8 @@ class ShardStage:
         threshold = ranker.alert_threshold(company.company_id)
         if threshold is not None:  # subscribed: every other open challenge at or above its threshold too
             listed = {m.challenge_id for m in matches}
-            alerts = [m for m in ranker.alert_challenges(company, threshold) if m.challenge_id not in listed]
+            others = [m for m in ranker.alert_challenges(company, threshold) if m.challenge_id not in listed]
+            alerts = number_alerts(others, self.settings.top_k)
             sent += [await self.output.emit(m, "alert", payload.source_timestamp) for m in alerts]
         await confirm(sent)
         # stored once, after the broker confirmed the outputs: a crash before this line redelivers the
@@ -263,7 +264,7 @@ class ShardStage:
         vector = await self._vector(payload, lambda: challenge_text(challenge))
         ranker.upsert_challenge(challenge, vector)
         top, alerts = ranker.rank_and_alert(challenge, vector)
-        now, held = split_alerts(top, alerts)
+        now, held = split_alerts(top, alerts, self.settings.top_k)
         partial = Partial(
             challenge.challenge_id,
             challenge.version,
@@ -292,6 +293,6 @@ class ShardStage:
         stored = EntityRecord.from_dict(self.companies.get(company_id))
         if stored is not None and stored.indexed:
             company = CompanyProfile.model_validate(stored.entity)
-            matches = ranker.alert_challenges(company, min_score)
+            matches = number_alerts(ranker.alert_challenges(company, min_score), self.settings.top_k)
             await confirm([await self.output.emit(m, "alert", payload.source_timestamp) for m in matches])
         self.alerts[company_id] = AlertRecord(shard, min_score).to_dict()

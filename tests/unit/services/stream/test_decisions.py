@@ -191,8 +191,8 @@ def test_a_city_cannot_take_over_another_citys_challenge_id():
 def test_a_shard_alerts_companies_outside_its_top_list_at_once_and_hands_the_others_to_the_merge():
     top = [_match("a", 0.9), _match("b", 0.8)]
     alerts = [_match("a", 0.9), _match("c", 0.5), _match("d", 0.4)]
-    now, held = split_alerts(top, alerts)
-    assert [m.company_id for m in now] == ["c", "d"] and [m.company_id for m in held] == ["a"]
+    now, held = split_alerts(top, alerts, 2)
+    assert [(m.company_id, m.rank) for m in now] == [("c", 3), ("d", 4)] and [m.company_id for m in held] == ["a"]
 
 
 def _alerting(shard: int, matches, alerts, version: int = 1) -> Partial:
@@ -208,7 +208,7 @@ def test_the_merge_alerts_held_back_companies_that_missed_the_global_shortlist_o
         assert MergeState.from_dict(state.to_dict()) == state  # what the merges table stores, alerts included
         done, ranked = merge_step(state, order[1], 2)
         assert [m.company_id for m in ranked] == ["a", "b"]
-        alerts = merge_alerts(state, order[1], ranked)
+        alerts = merge_alerts(state, order[1], ranked, 2)
         assert [(m.company_id, m.rank) for m in alerts] == [("c", 3)]
 
 
@@ -219,7 +219,7 @@ def test_held_back_alerts_of_an_older_version_are_dropped():
     state, _ = merge_step(state, newer[0], 1)
     assert state.alerts == {}
     done, ranked = merge_step(state, newer[1], 1)
-    assert merge_alerts(state, newer[1], ranked) == []
+    assert merge_alerts(state, newer[1], ranked, 1) == []
 
 
 def test_a_subscription_replay_changes_nothing():
