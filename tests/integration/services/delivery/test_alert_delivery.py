@@ -9,6 +9,7 @@ for every one of them.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Literal
 
 import pytest
 
@@ -47,7 +48,7 @@ def delivered(settings, hooks) -> Iterator[list[MatchResult]]:
             for i, company_id in enumerate(COMPANIES):
                 publisher.publish_company(company(company_id, description=f"{FIELD}, team {i}: CO2 and particles."))
         for i, company_id in enumerate(COMPANIES):
-            mode = "instant" if i % 2 == 0 else "digest"
+            mode: Literal["instant", "digest"] = "instant" if i % 2 == 0 else "digest"
             publish_sealed(settings, company_id, hooks[mode].url, SECRET, min_score=0.05, delivery=mode)
         worker.drain()
         with Publisher.from_settings(settings) as publisher:
