@@ -8,6 +8,10 @@
                                                    partials ← per-shard top k   companies → partials
                                                       └─ merge: all shards in → global top k → matches
 
+Subscriptions (the delivery side's topic) carry each company's alert threshold: the embed stage routes
+them to the company's shard (table `alerts`), and the pass that ranks a challenge also alerts every
+subscribed company at or above its threshold that the shortlist leaves out (shard.py, merge.py).
+
 Companies are many, so they are sharded; challenges are few, so every shard keeps all of them.
 Every shard sees its companies and all challenges in one ordered log, so whichever side arrives
 first, the pair is evaluated when the second arrives. Shard state (entities + vectors) lives in
