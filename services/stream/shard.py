@@ -281,17 +281,19 @@ class ShardStage:
 
     async def on_subscription(self, ranker: Ranker, shard: int, payload: ShardInput) -> None:
         """A company's alert threshold set, changed or removed. A new or lower threshold alerts the company
-        of the open challenges at or above it (match_ids it may have had already are the same ids)."""
+        of the open challenges at or above it (those it had already come with the same match_ids)."""
         company_id = payload.deleted if payload.deleted is not None else (payload.entity or {})["company_id"]
         min_score = None if payload.deleted is not None else float((payload.entity or {})["min_score"])
-        if not alert_change(AlertRecord.from_dict(self.alerts.get(company_id)), min_score):
+        previous = AlertRecord.from_dict(self.alerts.get(company_id))
+        if not alert_change(previous, min_score):
             return
         ranker.set_alert_threshold(company_id, min_score)
         if min_score is None:
             del self.alerts[company_id]
             return
         stored = EntityRecord.from_dict(self.companies.get(company_id))
-        if stored is not None and stored.indexed:
+        lower = previous is None or min_score < previous.min_score  # a higher one reaches nothing new
+        if lower and stored is not None and stored.indexed:
             company = CompanyProfile.model_validate(stored.entity)
             matches = number_alerts(ranker.alert_challenges(company, min_score), self.settings.top_k)
             await confirm([await self.output.emit(m, "alert", payload.source_timestamp) for m in matches])
