@@ -116,6 +116,38 @@ class SparseRows:
             self._scratch[q_idx] = 0.0
         return products.sum(axis=1, dtype=np.float64)
 
+    def dot_narrow(self, query: SparseVector, rows: np.ndarray) -> np.ndarray:
+        """`dot` for many rows of very different lengths: rows are grouped by length and each group gathers
+        only as many columns as its longest row needs, not the padded width (the widest rows set it).
+        The same products; their float64 sums may differ from `dot`'s in the last bit (summation order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float64)
+        q_idx, q_val = query
+        if len(rows) == 0 or len(q_idx) == 0:
+            return out
+        self._cover(int(q_idx[-1]))
+        self._scratch[q_idx] = q_val
+        try:
+            lengths = self._length[rows]
+            low = 0
+            for width in (*NARROW_WIDTHS, self._indices.shape[1]):
+                group = np.flatnonzero((lengths > low) & (lengths <= width))
+                low = width
+                if group.size == 0:
+                    continue
+                picked = rows[group]
+                w = min(width, self._indices.shape[1])
+                products = self._values[picked, :w] * self._scratch[self._indices[picked, :w]]
+                out[group] = products.sum(axis=1, dtype=np.float64)
+                if low >= self._indices.shape[1]:
+                    break
+        finally:
+            self._scratch[q_idx] = 0.0
+        return out
+
+
+NARROW_WIDTHS = (16, 32, 64, 128, 192)
+
 
 class Columns:
     """Fixed-width per-row attributes (version, city mask, ...) as growable numpy arrays, rows as above."""

@@ -47,6 +47,18 @@ def test_sparse_rows_dot_equals_pairwise_dot_after_overwrites_growth_and_deletes
         np.testing.assert_array_equal(rows.row(i)[0], v[0])
 
 
+def test_narrow_dot_equals_dot_for_rows_of_every_length():
+    rng = np.random.default_rng(5)
+    rows = SparseRows(dimension=400)
+    for i in range(200):  # lengths 0..300: every group of the narrow gather, and the padded width
+        n = int(rng.integers(0, 301)) if i % 3 else int(rng.integers(0, 20))
+        rows.set(i, sparse_vector(rng.choice(400, size=n, replace=False), rng.random(n)))
+    query = sparse_vector(rng.choice(400, size=120, replace=False), rng.random(120))
+    some = np.sort(rng.choice(200, size=150, replace=False))
+    np.testing.assert_array_equal(rows.dot_narrow(query, some), rows.dot(query, some))
+    assert rows.dot_narrow(query, np.array([], dtype=np.int64)).shape == (0,)
+
+
 def test_sparse_rows_accept_indices_beyond_any_declared_dimension():
     rows = SparseRows()
     rows.set(0, sparse_vector([5], [1.0]))
