@@ -9,7 +9,7 @@ import faust
 from faust.types.tuples import FutureMessage
 from mode.utils.logging import redirect_stdouts
 
-from services.kafka import clients
+from services.kafka import clients, faust_patches
 from services.settings import Settings
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
@@ -72,6 +72,7 @@ def json_table(app: faust.App, name: str, partitions: int) -> ConfirmedTable:
 def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
     """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
     (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+    faust_patches.apply()
     return clients.faust_app(
         settings,
         app_id,
