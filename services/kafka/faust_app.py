@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+import asyncio
+from typing import Any, NoReturn
 
 import faust
-from faust.types import TableT
+from faust.types.tuples import FutureMessage
 from mode.utils.logging import redirect_stdouts
 
-from services.kafka import clients
+from services.kafka import clients, faust_patches
 from services.settings import Settings
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
@@ -28,15 +29,50 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None, intern
     return app.topic(*names, partitions=partitions, internal=internal, key_serializer="raw", value_serializer="raw")
 
 
-def json_table(app: faust.App, name: str, partitions: int) -> TableT:
+PRUNE_AT = 1024
+
+
+class ConfirmedTable(faust.Table):
+    """A table whose changelog writes can be awaited (`written`).
+
+    Faust sends a table write to its changelog through the producer's buffer and does not wait for it
+    before committing the offset of the event that made it: its pre-commit flush gives up after 0.1 s
+    without a send (a leader election takes seconds). A process killed then had its event committed
+    and its write lost, and the next owner of the partition recovered the table without it: a merge
+    waited forever for a partial it had already counted, and the challenge's ranking was never sent.
+    A stage therefore awaits its tables' writes before it releases the event (`acks.release`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unconfirmed: list[FutureMessage] = []
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
+        sent = super().send_changelog(*args, **kwargs)
+        if len(self._unconfirmed) >= PRUNE_AT:  # writes nobody awaits (made outside an agent) stay bounded
+            self._unconfirmed = [f for f in self._unconfirmed if not f.done() or f.cancelled() or f.exception()]
+        self._unconfirmed.append(sent)
+        return sent
+
+    async def written(self) -> None:
+        """Wait until the broker acknowledged every write made so far (acks=all)."""
+        pending, self._unconfirmed = self._unconfirmed, []
+        if pending:
+            await asyncio.gather(*pending)
+
+
+def json_table(app: faust.App, name: str, partitions: int) -> ConfirmedTable:
     """A changelog-backed table of JSON keys and values, no default (a missing key reads as None)."""
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
-    return app.Table(name, default=None, partitions=partitions, schema=schema)
+    table = ConfirmedTable(app, name=name, default=None, beacon=app.tables.beacon, partitions=partitions, schema=schema)
+    app.tables.add(table)
+    return table
 
 
 def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
     """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
     (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+    faust_patches.apply()
     return clients.faust_app(
         settings,
         app_id,

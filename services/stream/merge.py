@@ -8,8 +8,8 @@ shards held back for companies that did not make it (`decisions.merge_alerts`).
 from __future__ import annotations
 
 import faust
-from faust.types import TableT
 
+from services.kafka.faust_app import ConfirmedTable
 from services.settings import Settings
 from services.stream.acks import hold, release
 from services.stream.decisions import merge_alerts, merge_step
@@ -20,7 +20,7 @@ from services.stream.outputs import MatchOutput, confirm
 class MergeStage:
     """The `merge` agent: partials in (key: challenge_id), the challenge's MatchResults out."""
 
-    def __init__(self, settings: Settings, output: MatchOutput, merges: TableT) -> None:
+    def __init__(self, settings: Settings, output: MatchOutput, merges: ConfirmedTable) -> None:
         self.settings = settings
         self.output = output
         self.merges = merges
@@ -29,7 +29,7 @@ class MergeStage:
         async for event in stream.events():
             hold([event])
             await self.on_partial(Partial.from_json(event.message.value))
-            await release(stream, [event])
+            await release(stream, [event], (self.merges,))
 
     async def on_partial(self, partial: Partial) -> None:
         previous = MergeState.from_dict(self.merges.get(partial.challenge_id))

@@ -22,11 +22,11 @@ from dataclasses import replace
 
 import faust
 import numpy as np
-from faust.types import TableT
 
 from matcher import Ranker, challenge_text, company_text
 from schemas import Challenge, CompanyProfile
 from services.kafka import codec
+from services.kafka.faust_app import ConfirmedTable
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
@@ -52,10 +52,10 @@ class ShardStage:
         encoder: Encoder,
         output: MatchOutput,
         partials: faust.TopicT,
-        companies: TableT,
-        challenges: TableT,
+        companies: ConfirmedTable,
+        challenges: ConfirmedTable,
         dead_letters: faust.TopicT,
-        alerts: TableT,
+        alerts: ConfirmedTable,
     ) -> None:
         self.settings = settings
         self.dead_letters = dead_letters
@@ -82,7 +82,7 @@ class ShardStage:
             elif not await self._refused(event, shard, payload):
                 await self.on_challenge(ranker, shard, payload)
             self._count_index()
-            await release(stream, [event])
+            await release(stream, [event], (self.companies, self.challenges, self.alerts))
 
     def drop(self, shard: int) -> None:
         """Forget a shard's index (its partition may move); it is rebuilt from the tables on demand."""
@@ -104,7 +104,7 @@ class ShardStage:
             alert = AlertRecord.from_dict(value)
             if alert is not None and alert.shard == shard:
                 ranker.set_alert_threshold(company_id, alert.min_score)
-        stale: list[tuple[TableT, str, EntityRecord]] = []
+        stale: list[tuple[ConfirmedTable, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
             for key, value in list(table.items()):
                 record = EntityRecord.from_dict(value)
@@ -127,13 +127,13 @@ class ShardStage:
         )
         return ranker
 
-    def _index(self, ranker: Ranker, table: TableT, record: EntityRecord, vector: np.ndarray) -> None:
+    def _index(self, ranker: Ranker, table: ConfirmedTable, record: EntityRecord, vector: np.ndarray) -> None:
         if table is self.companies:
             ranker.upsert_company(CompanyProfile.model_validate(record.entity), vector)
         else:
             ranker.upsert_challenge(Challenge.model_validate(record.entity), vector)
 
-    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[TableT, str, EntityRecord]]) -> None:
+    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[ConfirmedTable, str, EntityRecord]]) -> None:
         """The model changed: embed the stored texts again, in batches, reporting progress."""
         total, batch = len(stale), self.settings.embed_batch_size
         name = self.encoder.model.name
@@ -207,7 +207,14 @@ class ShardStage:
         return True
 
     def _erase(
-        self, table: TableT, key: str, shard: int, version: int, why: Erasure, kind: str, owner: str | None = None
+        self,
+        table: ConfirmedTable,
+        key: str,
+        shard: int,
+        version: int,
+        why: Erasure,
+        kind: str,
+        owner: str | None = None,
     ) -> None:
         """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector;
         a challenge keeps its city, so another city cannot re-open the id."""
