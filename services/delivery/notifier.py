@@ -104,7 +104,11 @@ class Notifier:
         self.settings = settings
         self.partitions = partitions
         d = settings.delivery
-        self.app = make_app(settings, settings.notifier_app_id, partitions, d.notifier_web_port, d.notifier_web_host)
+        # in memory whatever MATCHMAKER_STORE says: delivery tasks write entries outside a stream event (`_write`),
+        # which Faust's RocksDB store cannot place, and the sweeper scans every entry each few seconds
+        self.app = make_app(
+            settings, settings.notifier_app_id, partitions, d.notifier_web_port, d.notifier_web_host, store="memory"
+        )
         guard_faust_web(self.app, settings, d.notifier_web_host, "notifier's web server")
         self.metrics = Metrics()
         self._deliverers: dict[str, CompanyDeliverer] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import NoReturn
 
 import faust
@@ -9,7 +10,7 @@ from faust.types import TableT
 from mode.utils.logging import redirect_stdouts
 
 from services.kafka import clients
-from services.settings import Settings
+from services.settings import Settings, StoreKind
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
 # rebalance right after the first (a member killed while another joins) left partitions assigned but
@@ -22,6 +23,22 @@ STREAM_RECOVERY_DELAY = 3.0
 # notifier hold no source partition at all for over 2 minutes; 10 s bounds that stall.
 CONSUMER_METADATA_MAX_AGE_MS = 10_000
 
+# Faust's store URL of each MATCHMAKER_STORE. `rocksdb://` opens the databases with the `rocksdict`
+# binding when it is installed (a dependency of the project); faust-streaming has no `rocksdict://` URL.
+STORE_URLS: dict[StoreKind, str] = {"rocksdb": "rocksdb://", "memory": "memory://"}
+
+MIB = 1024 * 1024
+
+# RocksDB options of each table partition's database (a worker opens one per table and partition it
+# owns). Faust's defaults allow a 2 GiB block cache and 3 x 64 MiB write buffers per database: with
+# 3 tables x 4 partitions that bounds nothing. These keep the resident part of each database small;
+# what is not resident stays on disk and in the OS page cache.
+ROCKSDB_OPTIONS: dict[str, int] = {
+    "write_buffer_size": 16 * MIB,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 32 * MIB,
+}
+
 
 def raw_topic(app: faust.App, *names: str, partitions: int | None = None, internal: bool = False) -> faust.TopicT:
     """A topic whose keys and values stay bytes: the project decodes them itself (codec, typed messages)."""
@@ -31,16 +48,36 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None, intern
 def json_table(app: faust.App, name: str, partitions: int) -> TableT:
     """A changelog-backed table of JSON keys and values, no default (a missing key reads as None)."""
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
-    return app.Table(name, default=None, partitions=partitions, schema=schema)
+    # a fresh dict per table: Faust's RocksDB store pops keys from the options it is given
+    options = dict(ROCKSDB_OPTIONS) if app.conf.store.scheme == "rocksdb" else None
+    return app.Table(name, default=None, partitions=partitions, schema=schema, options=options)
 
 
-def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
-    """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
-    (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+def data_dir(settings: Settings, app_id: str, web_port: int) -> Path:
+    """Faust's datadir of one process: its tables live in <datadir>/v1/tables/<table>-<partition>.db.
+
+    The web port is part of it because two processes on one host need different ports anyway, and two
+    processes must never share a RocksDB database (RocksDB's lock refuses the second one).
+    """
+    return settings.home / "worker-data" / f"{app_id}-{web_port}"
+
+
+def make_app(
+    settings: Settings,
+    app_id: str,
+    partitions: int,
+    web_port: int,
+    web_host: str = "127.0.0.1",
+    *,
+    store: StoreKind,
+) -> faust.App:
+    """A Faust app on the configured cluster: tables in `store`, backed by changelog topics, acks=all."""
+    datadir = data_dir(settings, app_id, web_port)
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     return clients.faust_app(
         settings,
         app_id,
-        store="memory://",
+        store=STORE_URLS[store],
         topic_partitions=partitions,
         topic_replication_factor=settings.replication_factor,
         table_standby_replicas=0,
@@ -55,7 +92,7 @@ def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, we
         producer_linger=settings.producer_linger,
         web_port=web_port,
         web_host=web_host,
-        datadir=str(settings.home / "worker-data" / f"{app_id}-{web_port}"),
+        datadir=str(datadir),
         loghandlers=[],
     )
 

@@ -54,7 +54,12 @@ class MatchWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = make_app(
-            settings, settings.app_id, settings.shards, settings.worker_web_port, settings.worker_web_host
+            settings,
+            settings.app_id,
+            settings.shards,
+            settings.worker_web_port,
+            settings.worker_web_host,
+            store=settings.store,
         )
         guard_faust_web(self.app, settings, settings.worker_web_host, "worker's web server")
         self.encoder = Encoder(settings)
