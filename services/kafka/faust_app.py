@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import faust
+from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TableT
 from mode.utils.logging import redirect_stdouts
 
@@ -51,6 +53,23 @@ def json_table(app: faust.App, name: str, partitions: int) -> TableT:
     # a fresh dict per table: Faust's RocksDB store pops keys from the options it is given
     options = dict(ROCKSDB_OPTIONS) if app.conf.store.scheme == "rocksdb" else None
     return app.Table(name, default=None, partitions=partitions, schema=schema, options=options)
+
+
+def partition_items(table: TableT, partition: int) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs a table holds for `partition`; from the memory store, every pair (filter them).
+
+    Faust's RocksDB store iterates only the databases it opened for the partitions the assignor lists as
+    active, so `table.items()` is not a safe way to read one partition: a database it did not open when
+    the partition was assigned (it gives up after a rebalance that raced a locked database) would be
+    skipped without a word. This reads the partition's own database, opened if need be. The memory store
+    records no partition for keys written at run time, so there the caller filters by content.
+    """
+    store = table.data
+    if not isinstance(store, RocksDBStore):
+        yield from table.items()
+        return
+    for key, value in store._visible_items(store._db_for_partition(partition)):
+        yield store._decode_key(key), store._decode_value(value)
 
 
 def data_dir(settings: Settings, app_id: str, web_port: int) -> Path:

@@ -20,6 +20,7 @@ from faust.types import TableT
 from matcher import Ranker, challenge_text, company_text
 from schemas import Challenge, CompanyProfile
 from services.kafka import codec
+from services.kafka.faust_app import partition_items
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
@@ -91,7 +92,8 @@ class ShardStage:
         ranker = Ranker(model.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
         stale: list[tuple[TableT, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
-            for key, value in list(table.items()):
+            # the shard's changelog partition is the shard (tables are written while its events are processed)
+            for key, value in partition_items(table, shard):
                 record = EntityRecord.from_dict(value)
                 if record is None or record.shard != shard or not record.indexed:
                     continue
