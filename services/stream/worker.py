@@ -32,10 +32,10 @@ from typing import Any
 import faust
 
 from services.errors import ConfigurationError
-from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
+from services.kafka.faust_app import data_dir, json_table, make_app, raw_topic, run_faust_worker
 from services.ops.access import guard_faust_web
 from services.settings import Settings
-from services.stream import metrics
+from services.stream import local_state, metrics
 from services.stream.embed import EmbedStage, Encoder
 from services.stream.merge import MergeStage
 from services.stream.messages import ShardInput
@@ -167,6 +167,10 @@ def run_worker(settings: Settings) -> None:
             "the operator creates them: `matchmaker access sync`"
         )
     create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings)})
+    if settings.store == "rocksdb":
+        changelogs = [topic for topic in worker_topic_specs(settings) if topic.endswith("-changelog")]
+        datadir = data_dir(settings, settings.app_id, settings.worker_web_port)
+        local_state.keep_or_forget(datadir, local_state.topic_ids(settings, changelogs))
     worker = MatchWorker(settings)
     _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
     preload_language_resources()  # likewise Voikko and the dictionaries of the language bridge

