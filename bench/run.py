@@ -1,11 +1,13 @@
-"""`make bench`: throughput, latency, ranking scale, memory and scale-out, in one run, one table.
+"""`make bench`: throughput, latency, ranking scale, memory, scale-out and state store, in one run, one table.
 
 Runs on the bench's own local broker (127.0.0.1:59192, MATCHMAKER_BENCH_KAFKA_PORT), in fresh topics,
 with real `matchmaker worker` processes. Writes artifacts/bench.json and prints the table.
-`--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning).
+`--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning);
+`--state-only` measures the state store rows (6) alone, prints them and writes artifacts/bench-state.json.
 Sizes: MATCHMAKER_BENCH_BACKLOG (2000 events), MATCHMAKER_BENCH_SCALE_MAX (1000000), MATCHMAKER_BENCH_MEMORY_N
-(100000). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE, _WINDOW, _TORCH_THREADS) apply to both
-the worker and the in-process reference measurements.
+(100000), MATCHMAKER_BENCH_STATE_SIZES (companies stored for rows 6, comma-separated: 10000; "10000,100000"
+adds the 100k rows, about 13 more minutes on 2 cores). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE,
+_WINDOW, _TORCH_THREADS) apply to both the worker and the in-process reference measurements.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from bench import data, inproc
+from bench import data, inproc, state
 from bench.kafka import (
     bench_broker,
     broker_pid,
@@ -42,6 +44,7 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 BACKLOG = int(os.environ.get("MATCHMAKER_BENCH_BACKLOG", "2000"))
 SCALE_MAX = int(os.environ.get("MATCHMAKER_BENCH_SCALE_MAX", "1000000"))
 MEMORY_N = int(os.environ.get("MATCHMAKER_BENCH_MEMORY_N", "100000"))
+STATE_SIZES = tuple(int(n) for n in os.environ.get("MATCHMAKER_BENCH_STATE_SIZES", "10000").split(","))
 RAW_SAMPLE = 192
 CHALLENGE_SHARE = 0.1
 
@@ -280,11 +283,24 @@ def table(r: dict) -> str:
         f"| 5 | scale-out: challenge match_ids, 1 vs 3 workers ({so['companies']} co + {so['challenges']} ch) | "
         f"{so['one']} vs {so['three']} | | | equal | {ok(so['equal'])} |"
     )
+    lines += state.rows(r.get("state_store", []))
     return "\n".join(lines)
+
+
+def state_only() -> int:
+    """Rows 6 alone: no model in this process, only the workers'."""
+    with bench_broker() as base:
+        results = state.measure(base, STATE_SIZES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "bench-state.json").write_text(json.dumps(results, indent=2))
+    print("\n".join(state.rows(results)))
+    return 0
 
 
 def main() -> int:
     use_offline_models()  # this process loads the model, and the memory child inherits the environment
+    if "--state-only" in sys.argv:
+        return state_only()
     began = time.monotonic()
     settings = Settings()
     result: dict = {
@@ -319,6 +335,8 @@ def main() -> int:
             )
             return 0
         result["scale_out"] = scale_out(base, 300, 30)
+        say(f"state store: {', '.join(f'{n:,}' for n in STATE_SIZES)} companies ...")
+        result["state_store"] = state.measure(base, STATE_SIZES)
     say("dense scale ...")
     result["dense_scale"] = inproc.dense_scale(tuple(n for n in (10_000, 100_000, 1_000_000) if n <= SCALE_MAX))
     say("memory (own process) ...")
