@@ -261,7 +261,9 @@ class Settings(BaseSettings):
     min_score: float = Field(default=0.0, ge=0.0, le=1.0)
     embed_batch_size: int = Field(default=32, ge=1, description="Most events embedded in one model call.")
     embed_batch_window: float = Field(
-        default=0.05, gt=0, description="Seconds to wait to fill an embedding batch (the floor of latency at low load)."
+        default=0.0,
+        ge=0,
+        description="0: adaptive batching (embed what is waiting, no wait); > 0: seconds to wait to fill a batch.",
     )
     producer_linger: float = Field(
         default=0.005,

@@ -170,6 +170,7 @@ class Notifier:
                 )
                 continue
             self._on_match(result, message.partition)
+            await self._written()
 
     def _on_match(self, result: MatchResult, partition: int) -> None:
         known = self.deliveries.get(result.match_id) is not None
@@ -190,6 +191,7 @@ class Notifier:
             if message.value is None:
                 if key and self.subscriptions.get(key) is not None:
                     self.subscriptions[key] = None  # unsubscribed; pending entries are dropped by the sweeper
+                    await self._written()
                 continue
             try:
                 subscription = Subscription.model_validate_json(message.value)
@@ -202,6 +204,7 @@ class Notifier:
             self._check_sealed(subscription)
             self.subscriptions[subscription.company_id] = subscription.model_dump(mode="json")
             self._unreadable.discard(subscription.company_id)
+            await self._written()
 
     async def _companies_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
@@ -215,6 +218,7 @@ class Notifier:
                 continue  # invalid: the worker dead-letters it
             if self._apply_status(ledger.company_key(company_id), version, closed):
                 self._settle(ledger.close_company(self._pending(), company_id, message.partition, _now()))
+            await self._written()
 
     async def _challenges_agent(self, stream: faust.StreamT) -> None:
         """Challenges are keyed by challenge_id: tell every partition's owner about status changes."""
@@ -239,6 +243,13 @@ class Notifier:
             partition, challenge_id = message.partition, control.challenge_id
             if self._apply_status(ledger.challenge_key(partition, challenge_id), control.version, control.closed):
                 self._settle(ledger.close_challenge(self._pending(), challenge_id, partition, _now()))
+            await self._written()
+
+    async def _written(self) -> None:
+        """Wait for this event's table writes (faust_app.ConfirmedTable): Faust commits the event once the
+        agent asks for the next one, and a write still in the producer's buffer then is lost with the process."""
+        for table in (self.subscriptions, self.deliveries, self.stale):
+            await table.written()
 
     def _apply_status(self, key: str, version: int | None, closed: bool) -> bool:
         """Record an entity's open/closed state (ledger.on_status); True when it is (now) closed."""

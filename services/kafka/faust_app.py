@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, NoReturn
@@ -9,9 +10,10 @@ from typing import Any, NoReturn
 import faust
 from faust.stores.rocksdb import Store as RocksDBStore
 from faust.types import TableT
+from faust.types.tuples import FutureMessage
 from mode.utils.logging import redirect_stdouts
 
-from services.kafka import clients
+from services.kafka import clients, faust_patches
 from services.settings import Settings, StoreKind
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
@@ -47,12 +49,44 @@ def raw_topic(app: faust.App, *names: str, partitions: int | None = None, intern
     return app.topic(*names, partitions=partitions, internal=internal, key_serializer="raw", value_serializer="raw")
 
 
+PRUNE_AT = 1024
+
+
+class ConfirmedTable(faust.Table):
+    """A table whose changelog writes can be awaited (`written`).
+
+    Faust sends a table write to its changelog through the producer's buffer and does not wait for it
+    before committing the offset of the event that made it: its pre-commit flush gives up after 0.1 s
+    without a send (a leader election takes seconds). A process killed then had its event committed
+    and its write lost, and the next owner of the partition recovered the table without it: a merge
+    waited forever for a partial it had already counted, and the challenge's ranking was never sent.
+    A stage therefore awaits its tables' writes before it releases the event (`acks.release`).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._unconfirmed: list[FutureMessage] = []
+
+    def send_changelog(self, *args: Any, **kwargs: Any) -> FutureMessage:
+        sent = super().send_changelog(*args, **kwargs)
+        if len(self._unconfirmed) >= PRUNE_AT:  # writes nobody awaits (made outside an agent) stay bounded
+            self._unconfirmed = [f for f in self._unconfirmed if not f.done() or f.cancelled() or f.exception()]
+        self._unconfirmed.append(sent)
+        return sent
+
+    async def written(self) -> None:
+        """Wait until the broker acknowledged every write made so far (acks=all)."""
+        pending, self._unconfirmed = self._unconfirmed, []
+        if pending:
+            await asyncio.gather(*pending)
+
+
 def json_table(
     app: faust.App,
     name: str,
     partitions: int,
     on_changelog_event: Callable[[faust.EventT], Awaitable[None]] | None = None,
-) -> TableT:
+) -> ConfirmedTable:
     """A changelog-backed table of JSON keys and values, no default (a missing key reads as None).
 
     `on_changelog_event` is awaited for each changelog record read to restore the table.
@@ -60,14 +94,18 @@ def json_table(
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
     # a fresh dict per table: Faust's RocksDB store pops keys from the options it is given
     options = dict(ROCKSDB_OPTIONS) if app.conf.store.scheme == "rocksdb" else None
-    return app.Table(
-        name,
+    table = ConfirmedTable(
+        app,
+        name=name,
         default=None,
+        beacon=app.tables.beacon,
         partitions=partitions,
         schema=schema,
         options=options,
         on_changelog_event=on_changelog_event,
     )
+    app.tables.add(table)
+    return table
 
 
 def partition_items(table: TableT, partition: int) -> Iterator[tuple[Any, Any]]:
@@ -108,6 +146,7 @@ def make_app(
     """A Faust app on the configured cluster: tables in `store`, backed by changelog topics, acks=all."""
     datadir = data_dir(settings, app_id, web_port)
     datadir.parent.mkdir(parents=True, exist_ok=True)
+    faust_patches.apply()
     return clients.faust_app(
         settings,
         app_id,

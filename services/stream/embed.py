@@ -67,10 +67,44 @@ class EmbedStage:
         self.cities = {topic: city for city, topic in settings.city_topics.items()}  # topic -> its city
 
     async def run(self, stream: faust.StreamT) -> None:
+        """Adaptive batching: the agent hands events to a queue, and one task embeds whatever is waiting.
+
+        A lone event is embedded at once (no window to wait out); under load, the events that arrived
+        while the model ran form the next batch, so batches grow with the load up to the batch size.
+        The queue holds at most one batch: beyond that the agent waits, and so does Faust's fetching.
+        With MATCHMAKER_EMBED_BATCH_WINDOW > 0 the stage waits up to that long to fill a batch instead.
+        """
+        if self.settings.embed_batch_window > 0:
+            return await self._run_windowed(stream)
+        waiting: asyncio.Queue[faust.EventT] = asyncio.Queue(maxsize=self.settings.embed_batch_size)
+        embedder = asyncio.create_task(self._embed_waiting(stream, waiting), name="embed-batches")
+        try:
+            async for event in stream.events():
+                hold([event])  # released by the embedding task once its outputs are confirmed
+                put = asyncio.ensure_future(waiting.put(event))
+                await asyncio.wait({put, embedder}, return_when=asyncio.FIRST_COMPLETED)
+                if embedder.done():  # it failed: raise here, where Faust sees the agent's error
+                    put.cancel()
+                    embedder.result()
+                    raise RuntimeError("the embedding task stopped")
+        finally:
+            embedder.cancel()
+
+    async def _run_windowed(self, stream: faust.StreamT) -> None:
         s = self.settings
         batches = stream.take_events(s.embed_batch_size, within=s.embed_batch_window)  # type: ignore[attr-defined]
         async for events in batches:  # (faust-streaming's StreamT does not declare take_events)
             hold(events)
+            metrics.EMBED_BATCH_EVENTS.observe(len(events))
+            await self.batch(events)
+            await release(stream, events)
+
+    async def _embed_waiting(self, stream: faust.StreamT, waiting: asyncio.Queue[faust.EventT]) -> None:
+        while True:
+            events = [await waiting.get()]
+            while len(events) < self.settings.embed_batch_size and not waiting.empty():
+                events.append(waiting.get_nowait())
+            metrics.EMBED_BATCH_EVENTS.observe(len(events))
             await self.batch(events)
             await release(stream, events)
 

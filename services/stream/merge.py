@@ -7,8 +7,8 @@ stage reads and writes its state in the `merges` table and sends the ranking.
 from __future__ import annotations
 
 import faust
-from faust.types import TableT
 
+from services.kafka.faust_app import ConfirmedTable
 from services.settings import Settings
 from services.stream.acks import hold, release
 from services.stream.decisions import merge_step
@@ -19,7 +19,7 @@ from services.stream.outputs import MatchOutput, confirm
 class MergeStage:
     """The `merge` agent: partials in (key: challenge_id), the challenge's MatchResults out."""
 
-    def __init__(self, settings: Settings, output: MatchOutput, merges: TableT) -> None:
+    def __init__(self, settings: Settings, output: MatchOutput, merges: ConfirmedTable) -> None:
         self.settings = settings
         self.output = output
         self.merges = merges
@@ -28,7 +28,7 @@ class MergeStage:
         async for event in stream.events():
             hold([event])
             await self.on_partial(Partial.from_json(event.message.value))
-            await release(stream, [event])
+            await release(stream, [event], (self.merges,))
 
     async def on_partial(self, partial: Partial) -> None:
         step = merge_step(MergeState.from_dict(self.merges.get(partial.challenge_id)), partial, self.settings.top_k)

@@ -30,6 +30,12 @@ EMBEDDING_SECONDS = Histogram(
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10),
     registry=REGISTRY,
 )
+EMBED_BATCH_EVENTS = Histogram(
+    "matchmaker_embed_batch_events",
+    "Events in one batch of the embed stage (grows with the load: adaptive batching).",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128),
+    registry=REGISTRY,
+)
 MATCH_LATENCY = Histogram(
     "matchmaker_match_latency_seconds",
     "From the input event's timestamp on its topic to its MatchResult being produced.",

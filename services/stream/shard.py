@@ -15,12 +15,11 @@ from dataclasses import replace
 
 import faust
 import numpy as np
-from faust.types import TableT
 
 from matcher import Ranker, challenge_text, company_text
 from schemas import Challenge, CompanyProfile
 from services.kafka import codec
-from services.kafka.faust_app import partition_items
+from services.kafka.faust_app import ConfirmedTable, partition_items
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
@@ -46,8 +45,8 @@ class ShardStage:
         encoder: Encoder,
         output: MatchOutput,
         partials: faust.TopicT,
-        companies: TableT,
-        challenges: TableT,
+        companies: ConfirmedTable,
+        challenges: ConfirmedTable,
         dead_letters: faust.TopicT,
     ) -> None:
         self.settings = settings
@@ -72,7 +71,7 @@ class ShardStage:
             elif not await self._refused(event, shard, payload):
                 await self.on_challenge(ranker, shard, payload)
             self._count_index()
-            await release(stream, [event])
+            await release(stream, [event], (self.companies, self.challenges))
 
     def drop(self, shard: int) -> None:
         """Forget a shard's index (its partition may move); it is rebuilt from the tables on demand."""
@@ -90,7 +89,7 @@ class ShardStage:
             return ranker
         model = self.encoder.model
         ranker = Ranker(model.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
-        stale: list[tuple[TableT, str, EntityRecord]] = []
+        stale: list[tuple[ConfirmedTable, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
             # the shard's changelog partition is the shard (tables are written while its events are processed)
             for key, value in partition_items(table, shard):
@@ -108,13 +107,13 @@ class ShardStage:
         log.info("shard %s ready: %s companies, %s challenges", shard, ranker.n_companies, ranker.n_challenges)
         return ranker
 
-    def _index(self, ranker: Ranker, table: TableT, record: EntityRecord, vector: np.ndarray) -> None:
+    def _index(self, ranker: Ranker, table: ConfirmedTable, record: EntityRecord, vector: np.ndarray) -> None:
         if table is self.companies:
             ranker.upsert_company(CompanyProfile.model_validate(record.entity), vector)
         else:
             ranker.upsert_challenge(Challenge.model_validate(record.entity), vector)
 
-    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[TableT, str, EntityRecord]]) -> None:
+    async def _reembed(self, ranker: Ranker, shard: int, stale: list[tuple[ConfirmedTable, str, EntityRecord]]) -> None:
         """The model changed: embed the stored texts again, in batches, reporting progress."""
         total, batch = len(stale), self.settings.embed_batch_size
         name = self.encoder.model.name
@@ -188,7 +187,14 @@ class ShardStage:
         return True
 
     def _erase(
-        self, table: TableT, key: str, shard: int, version: int, why: Erasure, kind: str, owner: str | None = None
+        self,
+        table: ConfirmedTable,
+        key: str,
+        shard: int,
+        version: int,
+        why: Erasure,
+        kind: str,
+        owner: str | None = None,
     ) -> None:
         """Right to erasure: keep only the id's last version (so replays stay ignored), no text or vector;
         a challenge keeps its city, so another city cannot re-open the id."""

@@ -48,3 +48,33 @@ def test_released_events_are_committed_once_faust_acks_them_too():
     for e in events:
         e.ack()  # Faust's own ack when the next event is asked for
     assert all(e.message.acked for e in events)
+
+
+def test_an_event_is_not_committed_before_its_stage_s_table_writes_are_on_the_broker(monkeypatch):
+    import faust
+
+    from services.kafka.faust_app import ConfirmedTable, json_table
+
+    async def scenario() -> tuple[bool, bool]:
+        sends: list[asyncio.Future] = []
+
+        def send_changelog(self, *args, **kwargs):  # the producer's buffer: acknowledged later
+            sends.append(asyncio.get_running_loop().create_future())
+            return sends[-1]
+
+        monkeypatch.setattr(faust.Table, "send_changelog", send_changelog)
+        table = json_table(faust.App("acks-test", store="memory://"), "merges", 1)
+        assert isinstance(table, ConfirmedTable)
+        table.send_changelog(0, "challenge-1", {"shards": [0]})  # what `table[key] = value` sends
+        e = event()
+        hold([e])
+        releasing = asyncio.ensure_future(release(Stream(), [e], [table]))
+        await asyncio.sleep(0.01)
+        e.ack()  # Faust's own ack
+        before = e.message.acked
+        sends[0].set_result(None)  # the broker acknowledged the write
+        await releasing
+        return before, e.message.acked
+
+    before, after = asyncio.run(scenario())
+    assert (before, after) == (False, True)
