@@ -55,7 +55,7 @@ def test_an_event_is_not_committed_before_its_stage_s_table_writes_are_on_the_br
 
     from services.kafka.faust_app import ConfirmedTable, json_table
 
-    async def scenario() -> tuple[bool, bool]:
+    async def scenario():
         sends: list[asyncio.Future] = []
 
         def send_changelog(self, *args, **kwargs):  # the producer's buffer: acknowledged later
