@@ -20,16 +20,20 @@ from pathlib import Path
 SIGKILL_TEST = "tests/integration/services/stream/test_failures.py::test_sigkill_of_a_worker_mid_stream_loses_nothing"
 
 
-def run_once(nodeid: str, window: str) -> tuple[bool, float]:
+def run_once(nodeid: str, window: str, log: Path) -> tuple[bool, float]:
+    """One pytest process; its output is kept in `log` when it fails."""
     env = {**os.environ, "MATCHMAKER_EMBED_BATCH_WINDOW": window}
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", nodeid],
+        [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", nodeid],
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
         check=False,
     )
+    if done.returncode != 0:
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text(done.stdout + done.stderr)
     return done.returncode == 0, time.monotonic() - started
 
 
@@ -44,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     for window in args.windows.split(","):
         outcomes = []
         for run in range(1, args.runs + 1):
-            passed, seconds = run_once(args.nodeid, window)
+            log = args.out.parent / "repeat-logs" / f"window-{window}-run-{run}.log"
+            passed, seconds = run_once(args.nodeid, window, log)
             outcomes.append({"passed": passed, "seconds": round(seconds, 1)})
             print(
                 f"window {window} s, run {run}/{args.runs}: {'pass' if passed else 'FAIL'} ({seconds:.0f} s)",

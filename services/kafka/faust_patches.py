@@ -1,33 +1,58 @@
-"""One fix to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
+"""Two fixes to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
 
-After a rebalance Faust seeks every assigned partition to its committed offset (`Consumer.perform_seek`,
-through aiokafka's `seek_to_committed`), and drops the events it had fetched but not yet processed. For a
-partition the group has never committed, or committed at offset 0, aiokafka does not seek at all
-(`if offset and offset > 0`), so the consumer goes on from where its fetcher stood and the dropped events
-are never fetched again. They stay unacked, and Faust's commit (`Consumer._new_offset`, whose head-gap
-check is skipped when the committed offset is None or 0) then commits past them as soon as later events
-are acked: the first events of a fresh partition are lost, or, with nothing after them, the partition
-stalls with lag that never moves. Seen here as challenges at offset 0 that were never ranked after a
-worker was SIGKILLed (tests/integration/services/stream/test_failures.py at a 0.01 s batch window), and
-the stall reported upstream as faust-streaming issue #629 ("Certain topic partitions are not sending fetch
-requests since initial start").
+Both lose events around a rebalance, when Faust's bookkeeping of what it read (`_read_offset`) and what it
+may commit (`_acked`, gaps) drifts from what its streams were really given.
 
-The fix: after Faust's own seek, partitions of the streams (not table changelogs, which table recovery
-positions itself) without a committed offset are sought to offset 0 (aiokafka resets to the earliest
-offset if 0 is gone), which also clears Faust's read offset, so every uncommitted event is fetched and
-processed again; the outputs are idempotent. `apply()` is idempotent.
+1. **Uncommitted partitions are not rewound.** After a rebalance Faust seeks every assigned partition to
+   its committed offset (`Consumer.perform_seek`, through aiokafka's `seek_to_committed`), and drops the
+   events it had fetched but not yet processed. For a partition the group has never committed, or
+   committed at offset 0, aiokafka does not seek at all (`if offset and offset > 0`), so the consumer goes
+   on from where its fetcher stood and the dropped events are never fetched again; Faust's commit
+   (`Consumer._new_offset`, whose head-gap check is skipped when the committed offset is None or 0) then
+   commits past them once later events are acked. Seen as challenges at offset 0 never ranked after a
+   worker was SIGKILLed, and as the stall reported upstream as faust-streaming issue #629 ("Certain topic
+   partitions are not sending fetch requests since initial start"). Fix: after Faust's own seek, stream
+   partitions (not table changelogs, which recovery positions itself) without a committed offset are
+   sought to offset 0, which also clears Faust's read offset; the outputs are idempotent.
+
+2. **Events not delivered are counted as read.** Faust's fetch loop (`Consumer._drain_messages`) hands each
+   record to the streams while waiting on the flow being suspended (a rebalance suspends it), and then
+   records the offset as read and registers any jump from the previous read offset as a gap, which
+   `_new_offset` treats as acknowledged, whether the record was delivered or not. Recovery resumes the
+   partitions before it seeks them, so records of a batch fetched from the old position are iterated while
+   the flow is still suspended: none delivered, yet the read offset moves ahead of the committed offset
+   and the offsets in between become a gap. After the seek the re-fetched records are below the read
+   offset and dropped, and the commit moves past them. Seen as companies on `shard-input` never stored
+   by their shard after a worker was SIGKILLed (offsets 5 to 13 of one partition: never in the changelog,
+   committed past). Fix: the same loop, with the read offset and the gap recorded only for a delivered
+   record.
+
+`apply()` is idempotent; faust-streaming is pinned (pyproject.toml), and a version check refuses to patch
+another version.
 """
 
 from __future__ import annotations
 
-from faust.transport.consumer import Consumer
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Any, cast
 
-_APPLIED = "_matchmaker_rewinds_uncommitted"
+import faust
+from faust.transport.consumer import CONSUMER_FETCHING, Consumer
+from mode import Service, ServiceT
+
+_APPLIED = "_matchmaker_patched"
+PATCHED_VERSION = "0.15.3"
 
 
 def apply() -> None:
     if getattr(Consumer, _APPLIED, False):
         return
+    if faust.__version__ != PATCHED_VERSION:
+        raise RuntimeError(
+            f"services/kafka/faust_patches.py patches faust-streaming {PATCHED_VERSION}, found {faust.__version__}: "
+            "check both fixes against the new version before changing the pin"
+        )
     original = Consumer.perform_seek
 
     async def perform_seek(self: Consumer) -> None:
@@ -35,6 +60,7 @@ def apply() -> None:
         await self.seek_wait(uncommitted_stream_partitions(self))
 
     Consumer.perform_seek = perform_seek  # type: ignore[method-assign]
+    Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
     setattr(Consumer, _APPLIED, True)
 
 
@@ -46,3 +72,70 @@ def uncommitted_stream_partitions(consumer: Consumer) -> dict:
         for tp in consumer.assignment()
         if tp.topic not in changelogs and consumer._committed_offset.get(tp) is None
     }
+
+
+async def _drain_messages(self: Any, fetcher: ServiceT) -> None:
+    """`Consumer._drain_messages` of faust-streaming 0.15.3; changed: a record's offset is read (and a jump
+    to it a gap) only once the record was delivered to the streams (fix 2 above)."""
+    callback = self.callback
+    getmany = self.getmany
+    consumer_should_stop = cast(Service, self)._stopped.is_set
+    fetcher_should_stop = cast(Service, fetcher)._stopped.is_set
+
+    get_read_offset = self._read_offset.__getitem__
+    set_read_offset = self._read_offset.__setitem__
+    flag_consumer_fetching = CONSUMER_FETCHING
+    set_flag = self.diag.set_flag
+    unset_flag = self.diag.unset_flag
+    commit_every = self._commit_every
+    acks_enabled_for = self.app.topics.acks_enabled_for
+
+    yield_every = 100
+    num_since_yield = 0
+
+    try:
+        while not (consumer_should_stop() or fetcher_should_stop()):
+            set_flag(flag_consumer_fetching)
+            ait = cast(AsyncIterator, getmany(timeout=1.0))
+            await self.sleep(0)
+            if not self.should_stop:
+                async for tp, message in ait:
+                    num_since_yield += 1
+                    if num_since_yield > yield_every:
+                        await self.sleep(0)
+                        num_since_yield = 0
+
+                    offset = message.offset
+                    r_offset = get_read_offset(tp)
+                    if r_offset is None or offset >= r_offset:
+                        if commit_every is not None:
+                            if self._n_acked >= commit_every:
+                                self._n_acked = 0
+                                await self.commit()
+                        delivery = callback(message)
+                        waited = await self.wait_first(delivery, self.suspend_flow.wait())
+                        if delivery not in waited.done:
+                            continue  # the flow was suspended first: not delivered, so not read
+                        gap = offset - (r_offset or 0)
+                        if gap > 1 and r_offset and acks_enabled_for(message.topic):
+                            await self._add_gap(tp, r_offset + 1, offset)
+                        set_read_offset(tp, offset)
+                    else:
+                        self.log.dev("DROPPED MESSAGE ROFF %r: k=%r v=%r", offset, message.key, message.value)
+                unset_flag(flag_consumer_fetching)
+
+    except self.consumer_stopped_errors:
+        if self.transport.app.should_stop:
+            self.log.info("Broker stopped consumer, shutting down...")
+            return
+        raise
+    except asyncio.CancelledError:
+        if self.transport.app.should_stop:
+            self.log.info("Consumer shutting down for user cancel.")
+            return
+        raise
+    except Exception as exc:
+        self.log.exception("Drain messages raised: %r", exc)
+        raise
+    finally:
+        unset_flag(flag_consumer_fetching)

@@ -24,3 +24,91 @@ def test_the_patch_wraps_perform_seek_once():
     patched = Consumer.perform_seek
     faust_patches.apply()
     assert Consumer.perform_seek is patched
+
+
+class FakeConsumer:
+    """What `_drain_messages` uses of faust's Consumer: one fetched batch, the flow, the bookkeeping."""
+
+    consumer_stopped_errors = ()
+    should_stop = False
+    _commit_every = None
+
+    def __init__(self, batch: list[tuple], flow_suspended: bool) -> None:
+        import asyncio
+        from collections import defaultdict
+
+        from mode import Service
+
+        self.batch = batch
+        self._read_offset: dict = defaultdict(lambda: None)
+        self.gaps: list[tuple] = []
+        self.delivered: list[int] = []
+        self.suspend_flow = asyncio.Event()
+        if flow_suspended:
+            self.suspend_flow.set()
+        self._stopped = asyncio.Event()
+        self.diag = SimpleNamespace(set_flag=lambda flag: None, unset_flag=lambda flag: None)
+        self.app = SimpleNamespace(topics=SimpleNamespace(acks_enabled_for=lambda topic: True))
+        self.log = SimpleNamespace(dev=lambda *a: None, info=lambda *a: None, exception=lambda *a: None)
+        self.wait_first = Service().wait_first
+        self.stalled = asyncio.Event()
+
+    async def sleep(self, seconds: float) -> None:
+        import asyncio
+
+        await asyncio.sleep(seconds)
+
+    async def getmany(self, timeout: float):
+        batch, self.batch = self.batch, []
+        for item in batch:
+            yield item
+        if not batch:
+            self._stopped.set()  # one batch, then the loop ends
+
+    async def callback(self, message) -> None:
+        import asyncio
+
+        if self.suspend_flow.is_set():
+            await asyncio.Event().wait()  # the streams take nothing while the flow is suspended
+        self.delivered.append(message.offset)
+
+    async def _add_gap(self, tp, start: int, end: int) -> None:
+        self.gaps.append((tp, start, end))
+
+
+def drain(consumer):
+    import asyncio
+
+    fetcher = SimpleNamespace(_stopped=asyncio.Event())
+    asyncio.run(faust_patches._drain_messages(consumer, fetcher))
+
+
+def test_records_iterated_while_the_flow_is_suspended_are_neither_read_nor_a_gap():
+    tp = TP("shard-input", 3)
+    stale = [(tp, SimpleNamespace(offset=o, topic=tp.topic, key=None, value=None)) for o in (14, 15)]
+
+    async def scenario():
+        consumer = FakeConsumer(stale, flow_suspended=True)
+        consumer._read_offset[tp] = 5  # perform_seek: the committed offset
+        return consumer
+
+    import asyncio
+
+    consumer = asyncio.run(scenario())
+    drain(consumer)
+    assert (consumer.delivered, consumer.gaps, consumer._read_offset[tp]) == ([], [], 5)
+
+
+def test_delivered_records_are_read_and_a_real_jump_is_a_gap():
+    tp = TP("companies", 0)
+    batch = [(tp, SimpleNamespace(offset=o, topic=tp.topic, key=None, value=None)) for o in (5, 6, 9)]
+
+    async def scenario():
+        return FakeConsumer(batch, flow_suspended=False)
+
+    import asyncio
+
+    consumer = asyncio.run(scenario())
+    consumer._read_offset[tp] = 4
+    drain(consumer)
+    assert (consumer.delivered, consumer.gaps, consumer._read_offset[tp]) == ([5, 6, 9], [(tp, 7, 9)], 9)
