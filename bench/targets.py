@@ -389,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", type=Path, help="exit 1 when this file's table is not what the result renders")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    if not args.source.exists():
+        print(f"{args.source}: no bench result; run `make bench` first", file=sys.stderr)
+        return 2
     result = json.loads(args.source.read_text())
     rows = result.get("targets") or targets(result)
     wanted = block(result)

@@ -179,3 +179,8 @@ def test_strict_fails_only_when_a_target_is_missed(tmp_path: Path):
 def test_missing_markers_are_an_error():
     with pytest.raises(ValueError, match="markers"):
         targets.replace_block("# no table here\n", "x")
+
+
+def test_no_result_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    assert targets.main(["--from", str(tmp_path / "bench.json"), "--check", str(tmp_path / "doc.md")]) == 2
+    assert "run `make bench` first" in capsys.readouterr().err
