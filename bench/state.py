@@ -171,37 +171,3 @@ def one_size(base: Settings, n: int) -> dict[str, Any]:
 
 def measure(base: Settings, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
     return [one_size(base, n) for n in sizes]
-
-
-def rows(results: list[dict[str, Any]]) -> list[str]:
-    """The rows of the bench table: RocksDB restart against the memory store, same run, same changelog."""
-    mb = 2**20
-
-    def verdict(ratio: float) -> str:
-        return "met" if ratio < 1 else "NOT met"
-
-    out = []
-    for r in results:
-        rocks, mem, first = r["rocksdb_restart"], r["memory"], r["rocksdb_first_start"]
-        n = f"{r['n']:,}"
-        recovered = (rocks["recovered_log_s"] or float("nan")) / (mem["recovered_log_s"] or float("nan"))
-        out.append(
-            f"| 6 | state store, {n} companies: restart (SIGTERM, start) → tables recovered (Faust's log) | rocksdb "
-            f"{rocks['recovered_log_s'] or float('nan'):.1f} s ({rocks['changelog_records_read']:,.0f} changelog "
-            f"records read) | memory {mem['recovered_log_s'] or float('nan'):.1f} s "
-            f"({mem['changelog_records_read']:,.0f} read) | {recovered:.2f} | < 1 | {verdict(recovered)} |"
-        )
-        indexed = rocks["indexed_s"] / mem["indexed_s"]
-        out.append(
-            f"| 6 | state store, {n} companies: restart → index built, every shard's Ranker (/readyz 200 at) | "
-            f"rocksdb {rocks['indexed_s']:.1f} s ({rocks['ready_s']:.1f} s; first start, empty data dir: "
-            f"{first['indexed_s']:.1f} s) | memory {mem['indexed_s']:.1f} s ({mem['ready_s']:.1f} s) | "
-            f"{indexed:.2f} | < 1 | {verdict(indexed)} |"
-        )
-        rss = rocks["rss_bytes"] / mem["rss_bytes"]
-        out.append(
-            f"| 6 | state store, {n} companies: worker RSS, index built | rocksdb {rocks['rss_bytes'] / mb:.0f} MB "
-            f"(data dir {r['rocksdb_disk_bytes'] / mb:.0f} MB on disk) | memory {mem['rss_bytes'] / mb:.0f} MB | "
-            f"{rss:.2f} | < 1 | {verdict(rss)} |"
-        )
-    return out
