@@ -1,4 +1,4 @@
-"""Two fixes to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
+"""Three fixes to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
 
 Both lose events around a rebalance, when Faust's bookkeeping of what it read (`_read_offset`) and what it
 may commit (`_acked`, gaps) drifts from what its streams were really given.
@@ -27,6 +27,15 @@ may commit (`_acked`, gaps) drifts from what its streams were really given.
    committed past). Fix: the same loop, with the read offset and the gap recorded only for a delivered
    record.
 
+3. **The commit can skip one unacknowledged event.** `_new_offset` refuses to commit past a hole at the
+   head of the acknowledged offsets only when the first acknowledged offset is more than one above the
+   committed one (`min(acked) - committed > 1`); the committed offset is the next one to process, so an
+   event at exactly that offset, never acknowledged while later ones were, is committed past. Seen as a
+   single company (`shard-input` offset 6 of 14) never stored by its shard after a worker was SIGKILLed.
+   Fix: no commit while the committed offset itself is neither acknowledged nor in a gap; the
+   partition's commit then stands still, the event is not lost, and the worker's watchdog re-reads the
+   partition from its committed offset (services/stream/watchdog.py).
+
 `apply()` is idempotent; faust-streaming is pinned (pyproject.toml), and a version check refuses to patch
 another version.
 """
@@ -51,7 +60,7 @@ def apply() -> None:
     if faust.__version__ != PATCHED_VERSION:
         raise RuntimeError(
             f"services/kafka/faust_patches.py patches faust-streaming {PATCHED_VERSION}, found {faust.__version__}: "
-            "check both fixes against the new version before changing the pin"
+            "check the fixes against the new version before changing the pin"
         )
     original = Consumer.perform_seek
 
@@ -61,6 +70,14 @@ def apply() -> None:
 
     Consumer.perform_seek = perform_seek  # type: ignore[method-assign]
     Consumer._drain_messages = _drain_messages  # type: ignore[method-assign]
+    original_new_offset = Consumer._new_offset
+
+    def _new_offset(self: Consumer, tp: Any) -> int | None:
+        if head_unacknowledged(self, tp):
+            return None
+        return original_new_offset(self, tp)
+
+    Consumer._new_offset = _new_offset  # type: ignore[method-assign]
     setattr(Consumer, _APPLIED, True)
 
 
@@ -72,6 +89,16 @@ def uncommitted_stream_partitions(consumer: Consumer) -> dict:
         for tp in consumer.assignment()
         if tp.topic not in changelogs and consumer._committed_offset.get(tp) is None
     }
+
+
+def head_unacknowledged(consumer: Any, tp: Any) -> bool:
+    """True when events were acknowledged on `tp` but the next one to commit (the committed offset) was
+    not, and no gap covers it (fix 3): committing then would skip it."""
+    acked = consumer._acked[tp]
+    committed = consumer._committed_offset[tp]
+    if not acked or not committed:
+        return False
+    return min(acked) > committed and not consumer._gap[tp].at(committed)
 
 
 async def _drain_messages(self: Any, fetcher: ServiceT) -> None:

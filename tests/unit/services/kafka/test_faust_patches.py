@@ -112,3 +112,35 @@ def test_delivered_records_are_read_and_a_real_jump_is_a_gap():
     consumer._read_offset[tp] = 4
     drain(consumer)
     assert (consumer.delivered, consumer.gaps, consumer._read_offset[tp]) == ([5, 6, 9], [(tp, 7, 9)], 9)
+
+
+def bookkeeping(acked: list[int], committed: int | None, gap: tuple[int, int] | None = None):
+    """The commit bookkeeping `_new_offset` reads, for one partition of shard-input."""
+    from intervaltree import IntervalTree
+
+    tp = TP("shard-input", 0)
+    gaps = IntervalTree()
+    if gap:
+        gaps.addi(*gap)
+    consumer = SimpleNamespace(
+        _acked={tp: list(acked)}, _committed_offset={tp: committed}, _gap={tp: gaps}, _acked_index={tp: set(acked)}
+    )
+    return consumer, tp
+
+
+def test_the_commit_never_skips_an_event_at_the_committed_offset_that_was_not_acknowledged():
+    # committed 6 = the next event to process is 6; 7 and 8 were acknowledged, 6 was not
+    consumer, tp = bookkeeping([7, 8], committed=6)
+    faust_patches.apply()
+    assert Consumer._new_offset(consumer, tp) is None
+
+
+def test_a_contiguous_head_or_a_gap_at_the_committed_offset_is_committed_as_before():
+    faust_patches.apply()
+    for acked, committed, gap, expected in (
+        ([6, 7], 6, None, 8),
+        ([8], 6, (6, 8), 9),  # offsets 6 and 7 compacted away: a gap, counted as acknowledged
+        ([3, 4], None, None, 5),  # never committed: the rewind after a rebalance (fix 1) covers it
+    ):
+        consumer, tp = bookkeeping(acked, committed, gap)
+        assert Consumer._new_offset(consumer, tp) == expected
