@@ -22,6 +22,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     memory.set_title(
         f"RSS slope (resident, 2nd half of the stream) {slope['rss_slope_mb_per_hour']} ± "
         f"{slope['rss_slope_stderr']} MB/h; leak above {slope['leak_threshold_mb_per_hour']} MB/h"
+        + ("" if slope.get("conclusive", True) else " (fit too short for a verdict)")
     )
     lag.plot(minutes, [s["lag"] for s in samples], color="tab:red", label="group lag (events)")
     lag.set_ylabel("lag (events)")
@@ -36,7 +37,9 @@ def chart(report: dict[str, Any], path: Path) -> None:
             axis.axvline(t / 60, color="grey", linestyle=":", linewidth=1)
         axis.legend(loc="upper left", fontsize="small")
     for name, t in report["phases"].items():
-        memory.annotate(name, (t / 60, 1.0), xycoords=("data", "axes fraction"), fontsize="small", va="bottom")
+        memory.annotate(
+            name, (t / 60, 0.03), xycoords=("data", "axes fraction"), fontsize="small", rotation=90, va="bottom"
+        )
     counts = report["counts"]
     fig.suptitle(
         f"soak: {counts['events_published']} events, {counts['faults']} faults; lost {counts['lost']}, "
