@@ -31,7 +31,17 @@ from typing import Any
 
 from bench import data
 from bench.kafka import vm_status
-from bench.soak_check import Emitted, duplicated, leak, lost, settled_versions, stale, unanswered, unexpected
+from bench.soak_check import (
+    Emitted,
+    duplicated,
+    leak,
+    lost,
+    settled_versions,
+    stale,
+    steps,
+    unanswered,
+    unexpected,
+)
 from bench.soak_workload import Event, Workload
 from schemas import Challenge, CompanyProfile, match_id_for
 from services.kafka import clients
@@ -63,6 +73,7 @@ class SoakSettings:
     kafka_port: int = 59300  # the cluster's first node (the others on +10, +20)
     leak_mb_per_hour: float = 50.0
     leak_min_minutes: float = 10.0  # a shorter fit (a short run) gives a slope but no verdict
+    fault_settle: float = 90.0  # seconds after a fault left out of the memory fit (a takeover, a rejoin)
     companies: int = 100  # loaded before the stream starts
     challenges: int = 12
     unanswered_grace: float = 120.0  # a challenge version replaced sooner than this may never be ranked
@@ -316,7 +327,9 @@ class Soak:
         run = self.run
         resident = [(x.t, float(x.rss_resident)) for x in run.samples if x.rss_resident is not None]
         stream = [x for x in resident if run.phases["stream"] <= x[0] <= run.phases["drain"]]
-        verdict = leak(stream, self.conf.leak_mb_per_hour)
+        fault_times = [f.t for f in run.faults]
+        verdict = leak(stream, self.conf.leak_mb_per_hour, fault_times, self.conf.fault_settle)
+        worker_faults = [f.t for f in run.faults if f.kind == "worker"]
         conclusive = verdict.slope.seconds >= self.conf.leak_min_minutes * 60
         stale_ = stale(results)
         missing, extra = lost(expected, results), unexpected(expected, probes, results)
@@ -344,6 +357,7 @@ class Soak:
             "conclusive": conclusive,
             "leak": verdict.leaking if conclusive else None,
             "rss_mb_last": mb(int(resident[-1][1])) if resident else None,
+            "takeover_steps_mb": steps(resident, worker_faults, self.conf.fault_settle, 120.0),
         }
         return {
             "settings": asdict(self.conf),

@@ -13,7 +13,9 @@
   regression (`first`).
 - leak: the least-squares slope of RSS over the second half of the run, in MB per hour, with its
   standard error; a leak when even the slope's lower bound (slope minus two standard errors) is above
-  the threshold, so a short, noisy run does not cry wolf.
+  the threshold, so a short, noisy run does not cry wolf. The fit is cut at the faults (a settle time
+  dropped after each): a worker that takes over every shard after another was killed keeps a step of
+  memory (allocator high-water), which is reported apart (`steps`), not mistaken for growth over time.
 """
 
 from __future__ import annotations
@@ -141,21 +143,56 @@ class Slope:
     seconds: float  # the time span fitted
 
 
-def rss_slope(samples: Sequence[tuple[float, float]]) -> Slope:
-    """Least-squares slope of (seconds, bytes) samples, in MB (10^6 bytes) per hour."""
-    n = len(samples)
-    if n < 3:
-        return Slope(0.0, math.inf, n, 0.0)
-    hours = [t / 3600 for t, _ in samples]
-    mb = [b / 1e6 for _, b in samples]
-    mean_t, mean_y = sum(hours) / n, sum(mb) / n
-    sxx = sum((t - mean_t) ** 2 for t in hours)
-    if sxx == 0:
-        return Slope(0.0, math.inf, n, 0.0)
-    slope = sum((t - mean_t) * (y - mean_y) for t, y in zip(hours, mb, strict=True)) / sxx
-    residual = sum((y - mean_y - slope * (t - mean_t)) ** 2 for t, y in zip(hours, mb, strict=True))
-    stderr = math.sqrt(residual / (n - 2) / sxx)
-    return Slope(slope, stderr, n, samples[-1][0] - samples[0][0])
+def rss_slope(samples: Sequence[tuple[float, float]], breaks: Sequence[float] = (), settle: float = 0.0) -> Slope:
+    """Least-squares slope of (seconds, bytes) samples, in MB (10^6 bytes) per hour.
+
+    With `breaks` (the faults' times) the samples are cut into segments, each without its first `settle`
+    seconds, and the slope is the one slope all segments share, each at its own level (a fixed-effects
+    fit): growth over time under steady load, not the step a worker takes when it takes over every shard.
+    """
+    segments: list[list[tuple[float, float]]] = [[]]
+    cuts = iter(sorted(breaks))
+    cut, since = next(cuts, math.inf), -math.inf
+    for t, rss_bytes in sorted(samples):
+        while t >= cut:
+            segments.append([])
+            cut, since = next(cuts, math.inf), cut
+        if t >= since + settle:
+            segments[-1].append((t / 3600, rss_bytes / 1e6))
+    segments = [seg for seg in segments if len(seg) >= 2]
+    n = sum(len(seg) for seg in segments)
+    sxx = sxy = 0.0
+    for seg in segments:
+        mean_t, mean_y = sum(t for t, _ in seg) / len(seg), sum(y for _, y in seg) / len(seg)
+        sxx += sum((t - mean_t) ** 2 for t, _ in seg)
+        sxy += sum((t - mean_t) * (y - mean_y) for t, y in seg)
+    spanned = sum(seg[-1][0] - seg[0][0] for seg in segments) * 3600
+    if n - len(segments) < 2 or sxx == 0:
+        return Slope(0.0, math.inf, n, spanned)
+    slope = sxy / sxx
+    residual = 0.0
+    for seg in segments:
+        mean_t, mean_y = sum(t for t, _ in seg) / len(seg), sum(y for _, y in seg) / len(seg)
+        residual += sum((y - mean_y - slope * (t - mean_t)) ** 2 for t, y in seg)
+    stderr = math.sqrt(residual / (n - len(segments) - 1) / sxx) if n - len(segments) > 1 else math.inf
+    return Slope(slope, stderr, n, spanned)
+
+
+def steps(samples: Sequence[tuple[float, float]], at: Sequence[float], settle: float, window: float) -> list[float]:
+    """The RSS step (MB) at each time in `at`: median of `window` s after it (once `settle` s passed) minus the
+    median of `window` s before it. How much a worker keeps after taking over every shard."""
+
+    def median(values: list[float]) -> float | None:
+        values = sorted(values)
+        return values[len(values) // 2] if values else None
+
+    out = []
+    for fault in at:
+        before = median([b for t, b in samples if fault - window <= t < fault])
+        after = median([b for t, b in samples if fault + settle <= t < fault + settle + window])
+        if before is not None and after is not None:
+            out.append(round((after - before) / 1e6, 1))
+    return out
 
 
 def second_half(samples: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -177,5 +214,11 @@ class Leak:
         return self.slope.mb_per_hour - 2 * self.slope.stderr > self.threshold_mb_per_hour
 
 
-def leak(samples: Sequence[tuple[float, float]], threshold_mb_per_hour: float) -> Leak:
-    return Leak(rss_slope(second_half(samples)), threshold_mb_per_hour)
+def leak(
+    samples: Sequence[tuple[float, float]],
+    threshold_mb_per_hour: float,
+    breaks: Sequence[float] = (),
+    settle: float = 0.0,
+) -> Leak:
+    """The verdict on the second half of `samples`, cut at `breaks` (see rss_slope)."""
+    return Leak(rss_slope(second_half(samples), breaks, settle), threshold_mb_per_hour)

@@ -10,6 +10,7 @@ from bench.soak_check import (
     rss_slope,
     settled_versions,
     stale,
+    steps,
     unanswered,
     unexpected,
 )
@@ -116,3 +117,23 @@ def test_a_few_noisy_samples_are_no_evidence_of_a_leak():
     assert verdict.slope.mb_per_hour > 50.0
     assert not verdict.leaking, "within two standard errors of the threshold"
     assert not leak([(0.0, 1e9)], 50.0).leaking
+
+
+def test_a_step_at_a_worker_takeover_is_reported_apart_from_growth_over_time():
+    def rss(t: float) -> float:  # flat, but a step each time the worker took over every shard
+        return 1_200e6 + (200e6 if t >= 660 else 0) + (70e6 if t >= 1260 else 0) + (t % 15) * 1e5
+
+    samples = [(float(t), rss(t)) for t in range(0, 1800, 5)]
+    faults = [600.0, 1200.0]  # the takeover completes within the settle time after each fault
+    assert leak(samples, 50.0).leaking, "one straight line through the steps looks like a leak"
+    verdict = leak(samples, 50.0, breaks=faults, settle=90.0)
+    assert not verdict.leaking
+    assert abs(verdict.slope.mb_per_hour) < 5.0
+    assert steps(samples, faults, settle=90.0, window=120.0) == [200.0, 70.0]
+
+
+def test_growth_within_the_segments_between_faults_is_still_a_leak():
+    samples = [(float(t), 1_200e6 + t * 100e6 / 3600 + (50e6 if t >= 900 else 0)) for t in range(0, 1800, 5)]
+    verdict = leak(samples, 50.0, breaks=[900.0], settle=90.0)
+    assert verdict.leaking
+    assert abs(verdict.slope.mb_per_hour - 100.0) < 1.0
