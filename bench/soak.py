@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -350,7 +351,7 @@ class Soak:
         }
         memory = {
             "rss_slope_mb_per_hour": round(verdict.slope.mb_per_hour, 2),
-            "rss_slope_stderr": round(verdict.slope.stderr, 2),
+            "rss_slope_stderr": round(verdict.slope.stderr, 2) if math.isfinite(verdict.slope.stderr) else None,
             "fitted_seconds": round(verdict.slope.seconds, 1),
             "fitted_samples": verdict.slope.samples,
             "leak_threshold_mb_per_hour": verdict.threshold_mb_per_hour,

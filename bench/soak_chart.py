@@ -21,7 +21,7 @@ def chart(report: dict[str, Any], path: Path) -> None:
     slope = report["memory"]
     memory.set_title(
         f"RSS slope (resident, 2nd half of the stream) {slope['rss_slope_mb_per_hour']} ± "
-        f"{slope['rss_slope_stderr']} MB/h; leak above {slope['leak_threshold_mb_per_hour']} MB/h"
+        f"{'?' if slope['rss_slope_stderr'] is None else slope['rss_slope_stderr']} MB/h; leak above {slope['leak_threshold_mb_per_hour']} MB/h"
         + ("" if slope.get("conclusive", True) else " (fit too short for a verdict)")
     )
     lag.plot(minutes, [s["lag"] for s in samples], color="tab:red", label="group lag (events)")
