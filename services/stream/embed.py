@@ -81,10 +81,13 @@ class EmbedStage:
         try:
             async for event in stream.events():
                 hold([event])  # released by the embedding task once its outputs are confirmed
-                put = asyncio.ensure_future(waiting.put(event))
-                await asyncio.wait({put, embedder}, return_when=asyncio.FIRST_COMPLETED)
+                if waiting.full():  # wait for room, or for the embedding task to fail
+                    put = asyncio.ensure_future(waiting.put(event))
+                    await asyncio.wait({put, embedder}, return_when=asyncio.FIRST_COMPLETED)
+                    put.cancel()  # a no-op once the event is in the queue
+                else:
+                    waiting.put_nowait(event)  # the common case: no task per event
                 if embedder.done():  # it failed: raise here, where Faust sees the agent's error
-                    put.cancel()
                     embedder.result()
                     raise RuntimeError("the embedding task stopped")
         finally:
