@@ -107,22 +107,6 @@ def fan_out(sizes: tuple[int, ...] = (10_000, 100_000)) -> dict:
     return {"thresholds": THRESHOLDS, "rows": rows}
 
 
-def table_rows(result: dict) -> list[str]:
-    """The bench table's rows (figure 6)."""
-    lo, hi = result["thresholds"]
-    lines = []
-    for row in result["rows"]:
-        ok = "met" if row["ratio"] <= 2 else "NOT met"
-        lines.append(
-            f"| 6 | alert fan-out, N={row['n']:,}, {row['subscribed_share']:.0%} subscribed (thresholds {lo}-{hi}): "
-            f"alerts emitted for 3 challenges {'/'.join(str(e) for e in row['emitted'])}"
-            + (f", built at {row['per_alert_us']:.0f} µs each" if row["per_alert_us"] is not None else "")
-            + f" | {row['selection_s'] * 1000:.1f} ms "
-            f"| shortlist ranking {row['shortlist_s'] * 1000:.1f} ms | {row['ratio']:.2f} | ≤ 2 | {ok} |"
-        )
-    return lines
-
-
 if __name__ == "__main__":
     use_offline_models()
     sizes = tuple(int(a) for a in sys.argv[1:]) or (10_000, 100_000)

@@ -1,27 +1,35 @@
-"""`make bench`: throughput, latency, ranking scale, memory and scale-out, in one run, one table.
+"""`make bench`: throughput, latency, ranking scale, memory, scale-out and state store, in one run, one table.
 
 Runs on the bench's own local broker (127.0.0.1:59192, MATCHMAKER_BENCH_KAFKA_PORT), in fresh topics,
-with real `matchmaker worker` processes; figure 6 (alert fan-out, bench/alerts.py) runs in-process. Writes artifacts/bench.json and prints the table.
-`--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning).
-Sizes: MATCHMAKER_BENCH_BACKLOG (2000 events), MATCHMAKER_BENCH_SCALE_MAX (1000000), MATCHMAKER_BENCH_MEMORY_N
-(100000). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE, _WINDOW, _TORCH_THREADS) apply to both
-the worker and the in-process reference measurements.
+with real `matchmaker worker` processes; the alert fan-out rows (7, bench/alerts.py) need no broker. Writes
+artifacts/bench.json (the measurements, `targets`: one row per target, see bench/targets.py, `settings`,
+`machine`, `date`) and prints the table rendered from `targets`. `--strict` exits 1 when a target is
+missed (`make bench-strict`).
+`--stream-only` measures figures 1 and 2 alone and prints them as JSON (a quick look while tuning);
+`--state-only` measures the state store rows (6) alone, prints them and writes artifacts/bench-state.json.
+Sizes: MATCHMAKER_BENCH_BACKLOG (2000 events), MATCHMAKER_BENCH_SCALE_MAX (1000000: the largest N of the
+dense retrieval and full hybrid rank rows), MATCHMAKER_BENCH_MEMORY_N (100000, in-process, once per table
+store), MATCHMAKER_BENCH_STATE_SIZES (companies stored for rows 6, comma-separated: 10000; "10000,100000"
+adds the 100k rows, about 13 more minutes on 2 cores). The worker's own knobs (MATCHMAKER_EMBED_BATCH_SIZE,
+_WINDOW, _TORCH_THREADS) apply to both the worker and the in-process reference measurements.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import platform
 import random
 import subprocess
 import sys
 import time
 import urllib.request
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 
-from bench import alerts, data, inproc
+from bench import data, inproc, state, targets
 from bench.kafka import (
     bench_broker,
     broker_pid,
@@ -42,6 +50,20 @@ ARTIFACTS = PROJECT_ROOT / "artifacts"
 BACKLOG = int(os.environ.get("MATCHMAKER_BENCH_BACKLOG", "2000"))
 SCALE_MAX = int(os.environ.get("MATCHMAKER_BENCH_SCALE_MAX", "1000000"))
 MEMORY_N = int(os.environ.get("MATCHMAKER_BENCH_MEMORY_N", "100000"))
+STATE_SIZES = tuple(int(n) for n in os.environ.get("MATCHMAKER_BENCH_STATE_SIZES", "10000").split(","))
+RANK_SIZES = (10_000, 100_000, 1_000_000)  # full hybrid rank; those above MATCHMAKER_BENCH_SCALE_MAX are left out
+# the settings that change the figures, recorded with them (`settings` in bench.json, the line under the table)
+SETTINGS = (
+    "embed_batch_size",
+    "embed_batch_window",
+    "torch_threads",
+    "producer_linger",
+    "shards",
+    "partitions",
+    "store",
+    "model",
+    "top_k",
+)
 RAW_SAMPLE = 192
 CHALLENGE_SHARE = 0.1
 
@@ -210,15 +232,16 @@ def _free_port() -> int:
     return free_port()
 
 
-def memory_child(n: int) -> dict:
+def child(*args: str) -> Any:
+    """`python -m bench.inproc ARGS` in its own process (its RSS is its state's alone); its last stdout line, as JSON."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.inproc", "memory", str(n)],
+        [sys.executable, "-m", "bench.inproc", *args],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
         env=env,
-        timeout=1200,
+        timeout=1800,
     )
     if done.returncode != 0:
         raise RuntimeError(done.stderr[-2000:])
@@ -226,7 +249,7 @@ def memory_child(n: int) -> dict:
 
 
 def alerts_child() -> dict:
-    """Alert fan-out (bench/alerts.py) in its own process, like the memory figure."""
+    """Alert fan-out (bench/alerts.py) in its own process, like the memory rows."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     sizes = [str(n) for n in (10_000, 100_000) if n <= SCALE_MAX]
     done = subprocess.run(
@@ -242,6 +265,18 @@ def alerts_child() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def machine() -> dict[str, Any]:
+    """What the table's line under it names: the CPU, its cores, the memory, and how busy the host was."""
+    out: dict[str, Any] = {"cpus": os.cpu_count(), "platform": platform.platform(), "loadavg_start": os.getloadavg()[0]}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            out["cpu_model"] = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
+        out["memory_bytes"] = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (OSError, StopIteration, ValueError):
+        pass
+    return out
+
+
 def model_file_bytes(settings: Settings) -> int:
     from matcher.embedding import _resolve_model_path
 
@@ -254,63 +289,26 @@ def model_file_bytes(settings: Settings) -> int:
     )
 
 
-def table(r: dict) -> str:
-    mb = 1024 * 1024
-    raw, drain, lat, mem = r["raw_encode"], r["drain"], r["latency"], r["memory"]
-    ok = lambda b: "met" if b else "NOT met"  # noqa: E731
-    lines = ["| # | measure | figure | reference (same run) | ratio | target | |", "|---|---|---|---|---|---|---|"]
-    lines.append(
-        f"| 1 | pipeline drain, {drain['events']} events, ready → last MatchResult | {drain['per_s_from_ready']:.1f} ev/s "
-        f"(from spawn {drain['per_s_from_spawn']:.1f}) | raw batched encode {raw['per_s']:.1f} texts/s "
-        f"({raw['torch_threads']} torch threads, batch {raw['batch']}) | {drain['ratio_to_raw']:.2f} | ≥ 0.8 | {ok(drain['ratio_to_raw'] >= 0.8)} |"
-    )
-    lines.append(
-        f"| 2 | latency p50 at {lat['offered_per_s']:.1f} ev/s offered ({lat['with_results']} events) | {lat['p50_s'] * 1000:.0f} ms | "
-        f"embed+rank one event in-process {lat['one_event_s'] * 1000:.0f} ms | {lat['p50_ratio']:.2f} | ≤ 2 | {ok(lat['p50_ratio'] <= 2)} |"
-    )
-    lines.append(
-        f"| 2 | latency p99 | {lat['p99_s'] * 1000:.0f} ms | same | {lat['p99_ratio']:.2f} | ≤ 5 | {ok(lat['p99_ratio'] <= 5)} |"
-    )
-    for row in r["dense_scale"]:
-        lines.append(
-            f"| 3 | dense retrieval (similarities, rules mask, top-2000 partial sort), N={row['n']:,} | {row['dense_retrieval_s'] * 1000:.2f} ms | "
-            f"bare matrix·vector {row['bare_s'] * 1000:.2f} ms | {row['ratio']:.2f} | ≤ 2 | {ok(row['ratio'] <= 2)} |"
-        )
-    big = r["dense_scale"][-1]
-    lines.append(
-        f"| 3 | upsert / delete at N={big['n']:,} (median, max of 100) | {big['upsert_us']:.0f} / {big['delete_us']:.0f} µs "
-        f"(max {big['upsert_max_us']:.0f} / {big['delete_max_us']:.0f}) | O(d), no copy | | not O(N) | {ok(big['upsert_max_us'] < 1e4 and big['delete_max_us'] < 1e4)} |"
-    )
-    for m, t in mem["rank_full"].items():
-        lines.append(
-            f"| 3 | full rank_companies (pool 2000, hybrid), N={int(m):,}, 3 queries | median {t['median_s'] * 1000:.1f} ms | "
-            f"bare matrix·vector {t['bare_product_s'] * 1000:.2f} ms | {t['median_s'] / t['bare_product_s']:.1f} | ≤ 2 | {ok(t['median_s'] / t['bare_product_s'] <= 2)} |"
-        )
-    budget = mem["model_file_bytes"] + 1.5 * mem["vector_bytes"] + 300 * mb
-    lines.append(
-        f"| 4 | peak RSS, {mem['n']:,} companies in-process (model + table + Ranker) | {mem['peak_rss'] / mb:.0f} MB | "
-        f"model {mem['model_file_bytes'] / mb:.0f} MB + vectors {mem['vector_bytes'] / mb:.0f} MB | {mem['peak_rss'] / budget:.2f} of budget | "
-        f"≤ {budget / mb:.0f} MB | {ok(mem['peak_rss'] <= budget)} |"
-    )
-    so = r["scale_out"]
-    lines.append(
-        f"| 5 | scale-out: challenge match_ids, 1 vs 3 workers ({so['companies']} co + {so['challenges']} ch) | "
-        f"{so['one']} vs {so['three']} | | | equal | {ok(so['equal'])} |"
-    )
-    if "alerts" in r:
-        lines += alerts.table_rows(r["alerts"])
-    return "\n".join(lines)
+def state_only() -> int:
+    """Rows 6 alone: no model in this process, only the workers'."""
+    with bench_broker() as base:
+        results = state.measure(base, STATE_SIZES)
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "bench-state.json").write_text(json.dumps(results, indent=2))
+    print(targets.render(targets.state_rows(results)))
+    return 0
 
 
 def main() -> int:
     use_offline_models()  # this process loads the model, and the memory child inherits the environment
+    if "--state-only" in sys.argv:
+        return state_only()
     began = time.monotonic()
     settings = Settings()
     result: dict = {
-        "settings": {
-            k: getattr(settings, k)
-            for k in ("embed_batch_size", "embed_batch_window", "torch_threads", "shards", "model")
-        }
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "settings": {k: getattr(settings, k) for k in SETTINGS},
+        "machine": machine(),
     }
     n_ch = int(BACKLOG * CHALLENGE_SHARE)
     companies, challenges = data.companies(BACKLOG - n_ch), data.challenges(n_ch)
@@ -338,20 +336,32 @@ def main() -> int:
             )
             return 0
         result["scale_out"] = scale_out(base, 300, 30)
+        say(f"state store: {', '.join(f'{n:,}' for n in STATE_SIZES)} companies ...")
+        result["state_store"] = state.measure(base, STATE_SIZES)
     say("dense scale ...")
     result["dense_scale"] = inproc.dense_scale(tuple(n for n in (10_000, 100_000, 1_000_000) if n <= SCALE_MAX))
-    say("memory (own process) ...")
-    result["memory"] = memory_child(MEMORY_N)
-    result["memory"]["model_file_bytes"] = model_file_bytes(settings)
+    rank_sizes = [n for n in RANK_SIZES if n <= SCALE_MAX]
+    say(f"full hybrid rank at {', '.join(f'{n:,}' for n in rank_sizes)} (own process) ...")
+    result["rank_full"] = child("rank", ",".join(map(str, rank_sizes)))
+    result["memory"] = {}
+    for store in inproc.STORES:
+        say(f"memory, {MEMORY_N:,} companies, {store} store (own process) ...")
+        result["memory"][store] = child("memory", str(MEMORY_N), store)
+        result["memory"][store]["model_file_bytes"] = model_file_bytes(settings)
+    result["machine"]["loadavg_end"] = os.getloadavg()[0]
     say("alert fan-out (own process) ...")
     result["alerts"] = alerts_child()
     result["total_seconds"] = time.monotonic() - began
-    result["table"] = table(result)
+    result["targets"] = targets.targets(result)
+    result["table"] = targets.render(result["targets"])
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "bench.json").write_text(json.dumps(result, indent=2, default=str))
     print(result["table"])
     print(f"\n(total {result['total_seconds']:.0f}s; details in artifacts/bench.json)")
-    return 0
+    missed = targets.missed(result["targets"])
+    if missed:
+        say(f"{len(missed)} target(s) missed: " + "; ".join(t["name"] for t in missed))
+    return 1 if missed and "--strict" in sys.argv else 0
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+StoreKind = Literal["rocksdb", "memory"]
+
 
 def running_from_checkout() -> bool:
     """True when this code runs from a source checkout (editable install, `python -m` in the repository),
@@ -269,6 +271,11 @@ class Settings(BaseSettings):
         description="Seconds a stream producer waits to fill a batch (latency per hop vs requests).",
     )
     torch_threads: int | None = Field(default=None, ge=1, description="torch CPU threads; default: torch's choice.")
+    store: StoreKind = Field(
+        default="rocksdb",
+        description="Where the worker keeps its tables: rocksdb (on disk in <MATCHMAKER_HOME>/worker-data; a restart "
+        "reads only the changelogs' new records) or memory (every start reads the changelogs from the beginning).",
+    )
     worker_web_port: int = Field(default=6066, description="Faust's web server port of this worker process.")
     worker_web_host: str = Field(
         default="127.0.0.1", description="Interface of the worker's web server (0.0.0.0 in pods)."

@@ -104,7 +104,11 @@ class Notifier:
         self.settings = settings
         self.partitions = partitions
         d = settings.delivery
-        self.app = make_app(settings, settings.notifier_app_id, partitions, d.notifier_web_port, d.notifier_web_host)
+        # in memory whatever MATCHMAKER_STORE says: delivery tasks write entries outside a stream event (`_write`),
+        # which Faust's RocksDB store cannot place, and the sweeper scans every entry each few seconds
+        self.app = make_app(
+            settings, settings.notifier_app_id, partitions, d.notifier_web_port, d.notifier_web_host, store="memory"
+        )
         guard_faust_web(self.app, settings, d.notifier_web_host, "notifier's web server")
         self.metrics = Metrics()
         self._deliverers: dict[str, CompanyDeliverer] = {}
@@ -473,10 +477,10 @@ class Notifier:
 
     def _check_sealed(self, subscription: Subscription) -> None:
         """Say at once when a new subscription's secret will not unseal (its notifications would fail)."""
-        if subscription.sealed_secret is None:
+        if subscription.url is None or subscription.sealed_secret is None:
             return  # inbox only: nothing to sign
         try:
-            self.keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
+            self.keys.sealer().unseal(subscription.company_id, subscription.url, subscription.sealed_secret)
         except (UnsealError, ConfigurationError) as error:
             log.error("subscription of %s: %s; its notifications will be dead-lettered", subscription.company_id, error)
 
@@ -507,7 +511,7 @@ async def signed_attempt(keys: KeyFile, sender: Sender, subscription: Subscripti
     if subscription.url is None or subscription.sealed_secret is None:
         return Outcome(PERMANENT, "inbox-only subscription: no webhook")  # (prepare never sends one here)
     try:
-        secret = keys.sealer().unseal(subscription.company_id, subscription.sealed_secret)
+        secret = keys.sealer().unseal(subscription.company_id, subscription.url, subscription.sealed_secret)
     except (UnsealError, ConfigurationError) as error:
         log.error("cannot sign %s for %s: %s", job.notification_id, job.company_id, error)
         return Outcome(PERMANENT, f"webhook secret not unsealed: {error}")

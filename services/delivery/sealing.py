@@ -1,10 +1,11 @@
 """Webhook secrets at rest: sealed with the subscriptions key ring, unsealed only to sign.
 
 A subscription record on the compacted `subscriptions` topic carries `sealed_secret`, a Fernet token
-(AES-128-CBC and HMAC-SHA256: authenticated encryption) of `{"company_id", "secret"}`. Whoever can read
-the topic learns nothing about the secret; whoever can write it cannot make a token the notifier
-accepts, nor move one company's sealed secret into another company's record (the company id is sealed
-with it and checked on unsealing).
+(AES-128-CBC and HMAC-SHA256: authenticated encryption) of `{"company_id", "url", "secret"}`. Whoever
+can read the topic learns nothing about the secret; whoever can write it (the ingest API does, to set a
+company's alert threshold) cannot make a token the notifier accepts, nor move one company's sealed
+secret into another company's record, nor point a record's sealed secret at another URL: the company
+id and the webhook URL are sealed with it and checked on unsealing.
 
 The key ring is a list of Fernet keys (MultiFernet): the first seals, every one unseals, so a record
 sealed with an older key still works after a new key was put in front (rotation, docs/operators.md).
@@ -52,12 +53,14 @@ class Sealer:
             raise ValueError("a key ring needs at least one key")
         self._ring = MultiFernet([Fernet(key) for key in keys])
 
-    def seal(self, company_id: str, secret: str) -> str:
-        payload = json.dumps({"company_id": company_id, "secret": check_secret(secret)}, separators=(",", ":"))
-        return self._ring.encrypt(payload.encode("utf-8")).decode("ascii")
+    def seal(self, company_id: str, url: str, secret: str) -> str:
+        """The secret sealed for the webhook `url` of `company_id`: it unseals for that pair only."""
+        payload = {"company_id": company_id, "url": url, "secret": check_secret(secret)}
+        return self._ring.encrypt(json.dumps(payload, separators=(",", ":")).encode("utf-8")).decode("ascii")
 
-    def unseal(self, company_id: str, sealed: str) -> str:
-        """The secret sealed for `company_id`; UnsealError for anything else (never a secret in its message)."""
+    def unseal(self, company_id: str, url: str, sealed: str) -> str:
+        """The secret sealed for `company_id` and its webhook `url`; UnsealError for anything else (never a
+        secret in its message)."""
         try:
             plain = self._ring.decrypt(sealed.encode("ascii"))
         except (InvalidToken, UnicodeEncodeError):
@@ -71,6 +74,13 @@ class Sealer:
             raise UnsealError(f"the sealed webhook secret of {company_id} is not a sealed subscription") from None
         if not isinstance(payload, dict) or payload.get("company_id") != company_id:
             raise UnsealError(f"the sealed webhook secret in the record of {company_id} was sealed for another company")
+        if "url" not in payload:
+            raise UnsealError(
+                f"the sealed webhook secret of {company_id} names no webhook URL (sealed before URLs were bound "
+                "to their secrets): subscribe again"
+            )
+        if payload["url"] != url:
+            raise UnsealError(f"the sealed webhook secret of {company_id} was sealed for another webhook URL")
         secret = payload.get("secret")
         if not isinstance(secret, str):
             raise UnsealError(f"the sealed webhook secret of {company_id} holds no secret")

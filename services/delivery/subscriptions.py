@@ -82,12 +82,13 @@ def sealed_subscription(
     min_score: float = 0.0,
     delivery: Delivery = "instant",
 ) -> Subscription:
-    """The subscription record, its secret sealed: the plain secret goes no further than this call."""
+    """The subscription record, its secret sealed for its URL: the plain secret goes no further than this call."""
+    url = url.strip()  # as the record keeps it (schemas.subscriptions.WebhookUrl)
     try:
         return Subscription(
             company_id=company_id,
             url=url,
-            sealed_secret=sealer.seal(company_id, secret),
+            sealed_secret=sealer.seal(company_id, url, secret),
             min_score=min_score,
             delivery=delivery,
         )

@@ -23,7 +23,6 @@ from schemas import Challenge, CompanyProfile, Subscription
 from services import versioning
 from services.errors import (
     BrokerError,
-    ConfigurationError,
     ConflictError,
     ForbiddenError,
     InvalidInputError,
@@ -80,14 +79,9 @@ class Ingest:
 
     def start(self) -> None:
         from services.kafka import clients
-        from services.kafka.topics import create_missing, delivery_topic_specs
 
-        subscriptions = self.settings.delivery.topic_subscriptions
-        try:  # followed for the companies' thresholds; the operator creates it (`access sync`), or we do here
-            create_missing(self.settings, {subscriptions: delivery_topic_specs(self.settings)[subscriptions]})
-        except ConfigurationError as error:  # not allowed to create it: the follower waits for it
-            log.warning("%s", error)
-
+        # the subscriptions topic (the companies' alert thresholds) is followed too; like the sources, the
+        # operator creates it (`matchmaker access sync`), and the follower waits for it
         self.producer = clients.producer(self.settings, client_id="matchmaker-api", linger_ms=0, retries=5)
         self.follower = TopicFollower(
             self.view,

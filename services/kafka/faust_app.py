@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import faust
+from faust.stores.rocksdb import Store as RocksDBStore
+from faust.types import TableT
 from faust.types.tuples import FutureMessage
 from mode.utils.logging import redirect_stdouts
 
 from services.kafka import clients, faust_patches
-from services.settings import Settings
+from services.settings import Settings, StoreKind
 
 # Faust waits this long after a rebalance before it restores tables. With a short delay, a second
 # rebalance right after the first (a member killed while another joins) left partitions assigned but
@@ -22,6 +26,22 @@ STREAM_RECOVERY_DELAY = 3.0
 # partition counts changed. With Kafka's default (300 s) a fresh clone's test run saw a replaying
 # notifier hold no source partition at all for over 2 minutes; 10 s bounds that stall.
 CONSUMER_METADATA_MAX_AGE_MS = 10_000
+
+# Faust's store URL of each MATCHMAKER_STORE. `rocksdb://` opens the databases with the `rocksdict`
+# binding when it is installed (a dependency of the project); faust-streaming has no `rocksdict://` URL.
+STORE_URLS: dict[StoreKind, str] = {"rocksdb": "rocksdb://", "memory": "memory://"}
+
+MIB = 1024 * 1024
+
+# RocksDB options of each table partition's database (a worker opens one per table and partition it
+# owns). Faust's defaults allow a 2 GiB block cache and 3 x 64 MiB write buffers per database: with
+# 3 tables x 4 partitions that bounds nothing. These keep the resident part of each database small;
+# what is not resident stays on disk and in the OS page cache.
+ROCKSDB_OPTIONS: dict[str, int] = {
+    "write_buffer_size": 16 * MIB,
+    "max_write_buffer_number": 2,
+    "block_cache_size": 32 * MIB,
+}
 
 
 def raw_topic(app: faust.App, *names: str, partitions: int | None = None, internal: bool = False) -> faust.TopicT:
@@ -61,22 +81,76 @@ class ConfirmedTable(faust.Table):
             await asyncio.gather(*pending)
 
 
-def json_table(app: faust.App, name: str, partitions: int) -> ConfirmedTable:
-    """A changelog-backed table of JSON keys and values, no default (a missing key reads as None)."""
+def json_table(
+    app: faust.App,
+    name: str,
+    partitions: int,
+    on_changelog_event: Callable[[faust.EventT], Awaitable[None]] | None = None,
+) -> ConfirmedTable:
+    """A changelog-backed table of JSON keys and values, no default (a missing key reads as None).
+
+    `on_changelog_event` is awaited for each changelog record read to restore the table.
+    """
     schema: faust.Schema = faust.Schema(key_serializer="json", value_serializer="json")
-    table = ConfirmedTable(app, name=name, default=None, beacon=app.tables.beacon, partitions=partitions, schema=schema)
+    # a fresh dict per table: Faust's RocksDB store pops keys from the options it is given
+    options = dict(ROCKSDB_OPTIONS) if app.conf.store.scheme == "rocksdb" else None
+    table = ConfirmedTable(
+        app,
+        name=name,
+        default=None,
+        beacon=app.tables.beacon,
+        partitions=partitions,
+        schema=schema,
+        options=options,
+        on_changelog_event=on_changelog_event,
+    )
     app.tables.add(table)
     return table
 
 
-def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, web_host: str = "127.0.0.1") -> faust.App:
-    """A Faust app on the configured cluster: in-memory tables backed by changelog topics, acks=all."""
-    (settings.home / "worker-data").mkdir(parents=True, exist_ok=True)
+def partition_items(table: TableT, partition: int) -> Iterator[tuple[Any, Any]]:
+    """The (key, value) pairs a table holds for `partition`; from the memory store, every pair (filter them).
+
+    Faust's RocksDB store iterates only the databases it opened for the partitions the assignor lists as
+    active, so `table.items()` is not a safe way to read one partition: a database it did not open when
+    the partition was assigned (it gives up after a rebalance that raced a locked database) would be
+    skipped without a word. This reads the partition's own database, opened if need be. The memory store
+    records no partition for keys written at run time, so there the caller filters by content.
+    """
+    store = table.data
+    if not isinstance(store, RocksDBStore):
+        yield from table.items()
+        return
+    for key, value in store._visible_items(store._db_for_partition(partition)):
+        yield store._decode_key(key), store._decode_value(value)
+
+
+def data_dir(settings: Settings, app_id: str, web_port: int) -> Path:
+    """Faust's datadir of one process: its tables live in <datadir>/v1/tables/<table>-<partition>.db.
+
+    The web port is part of it because two processes on one host need different ports anyway, and two
+    processes must never share a RocksDB database (RocksDB's lock refuses the second one).
+    """
+    return settings.home / "worker-data" / f"{app_id}-{web_port}"
+
+
+def make_app(
+    settings: Settings,
+    app_id: str,
+    partitions: int,
+    web_port: int,
+    web_host: str = "127.0.0.1",
+    *,
+    store: StoreKind,
+) -> faust.App:
+    """A Faust app on the configured cluster: tables in `store`, backed by changelog topics, acks=all."""
+    datadir = data_dir(settings, app_id, web_port)
+    datadir.parent.mkdir(parents=True, exist_ok=True)
     faust_patches.apply()
     return clients.faust_app(
         settings,
         app_id,
-        store="memory://",
+        store=STORE_URLS[store],
         topic_partitions=partitions,
         topic_replication_factor=settings.replication_factor,
         table_standby_replicas=0,
@@ -91,7 +165,7 @@ def make_app(settings: Settings, app_id: str, partitions: int, web_port: int, we
         producer_linger=settings.producer_linger,
         web_port=web_port,
         web_host=web_host,
-        datadir=str(settings.home / "worker-data" / f"{app_id}-{web_port}"),
+        datadir=str(datadir),
         loghandlers=[],
     )
 

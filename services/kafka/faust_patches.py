@@ -1,4 +1,4 @@
-"""Three fixes to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
+"""Four fixes to faust-streaming 0.15.3 (with aiokafka 0.14), applied when a stream process builds its app.
 
 Both lose events around a rebalance, when Faust's bookkeeping of what it read (`_read_offset`) and what it
 may commit (`_acked`, gaps) drifts from what its streams were really given.
@@ -35,6 +35,16 @@ may commit (`_acked`, gaps) drifts from what its streams were really given.
    Fix: no commit while the committed offset itself is neither acknowledged nor in a gap; the
    partition's commit then stands still, the event is not lost, and the worker's watchdog re-reads the
    partition from its committed offset (services/stream/watchdog.py).
+
+4. **Events skipped for their generation count as acknowledged.** A stream skips an event fetched before
+   the latest rebalance (its `generation_id` is not the app's), and acknowledges it so the lag does not
+   grow. Nothing processed it, yet its offset enters `_acked`, so the commit can move past it before
+   (or instead of) its re-fetched copy being processed. Seen as the events of two `shard-input`
+   partitions never processed by their new owner after a worker was SIGKILLed, the group committed at
+   their end. Fix: an acknowledgement of an event of an older generation is ignored; after a rebalance
+   every partition is read again from its committed offset (Faust's seek, fix 1), so the event is
+   processed there, and an event a stage had finished before the rebalance is processed once more
+   (same outputs: at-least-once).
 
 `apply()` is idempotent; faust-streaming is pinned (pyproject.toml), and a version check refuses to patch
 another version.
@@ -78,6 +88,14 @@ def apply() -> None:
         return original_new_offset(self, tp)
 
     Consumer._new_offset = _new_offset  # type: ignore[method-assign]
+    original_ack = Consumer.ack
+
+    def ack(self: Consumer, message: Any) -> bool:
+        if older_generation(self, message):
+            return False
+        return original_ack(self, message)
+
+    Consumer.ack = ack  # type: ignore[method-assign]
     setattr(Consumer, _APPLIED, True)
 
 
@@ -89,6 +107,12 @@ def uncommitted_stream_partitions(consumer: Consumer) -> dict:
         for tp in consumer.assignment()
         if tp.topic not in changelogs and consumer._committed_offset.get(tp) is None
     }
+
+
+def older_generation(consumer: Any, message: Any) -> bool:
+    """True for a message fetched before the consumer's latest rebalance (fix 4)."""
+    generation = message.generation_id
+    return generation is not None and generation != consumer.app.consumer_generation_id
 
 
 def head_unacknowledged(consumer: Any, tp: Any) -> bool:

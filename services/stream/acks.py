@@ -11,16 +11,28 @@ processes it again, and the outputs are idempotent (same match_ids).
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 
 import faust
 
 from services.kafka.faust_app import ConfirmedTable
 
+# (topic, partition) -> offsets a stage holds now: what the watchdog counts as work in progress. Faust's own
+# `_unacked_messages` also keeps messages it dropped without delivering them (seen after a rebalance), so a
+# partition stalled behind such a message looked busy forever.
+_IN_HAND: dict[tuple[str, int], Counter[int]] = defaultdict(Counter)
+
 
 def hold(events: Iterable[faust.EventT]) -> None:
     for event in events:
         event.message.incref()
+        _IN_HAND[(event.message.topic, event.message.partition)][event.message.offset] += 1
+
+
+def in_hand(topic: str, partition: int) -> set[int]:
+    """The offsets of (topic, partition) a stage holds now (held, not yet released)."""
+    return set(_IN_HAND.get((topic, partition), ()))
 
 
 async def release(stream: faust.StreamT, events: Iterable[faust.EventT], tables: Iterable[ConfirmedTable] = ()) -> None:
@@ -29,3 +41,11 @@ async def release(stream: faust.StreamT, events: Iterable[faust.EventT], tables:
         await table.written()
     for event in events:
         await stream.ack(event)
+        _forget(event.message.topic, event.message.partition, event.message.offset)
+
+
+def _forget(topic: str, partition: int, offset: int) -> None:
+    held = _IN_HAND[(topic, partition)]
+    held[offset] -= 1
+    if held[offset] <= 0:
+        del held[offset]

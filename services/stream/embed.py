@@ -23,7 +23,7 @@ from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
-from services.stream.messages import ShardInput
+from services.stream.messages import ShardInput, ShardKind
 from services.stream.outputs import confirm
 from services.stream.routing import shards_for
 
@@ -84,10 +84,13 @@ class EmbedStage:
         try:
             async for event in stream.events():
                 hold([event])  # released by the embedding task once its outputs are confirmed
-                put = asyncio.ensure_future(waiting.put(event))
-                await asyncio.wait({put, embedder}, return_when=asyncio.FIRST_COMPLETED)
+                if waiting.full():  # wait for room, or for the embedding task to fail
+                    put = asyncio.ensure_future(waiting.put(event))
+                    await asyncio.wait({put, embedder}, return_when=asyncio.FIRST_COMPLETED)
+                    put.cancel()  # a no-op once the event is in the queue
+                else:
+                    waiting.put_nowait(event)  # the common case: no task per event
                 if embedder.done():  # it failed: raise here, where Faust sees the agent's error
-                    put.cancel()
                     embedder.result()
                     raise RuntimeError("the embedding task stopped")
         finally:
@@ -112,13 +115,24 @@ class EmbedStage:
             await release(stream, events)
 
     async def batch(self, events: Iterable[faust.EventT]) -> None:
+        """Validate, embed and route a batch; shard input leaves in the order the events came in.
+
+        A tombstone needs no model call, but it still waits for the entities before it: routed at once,
+        it would overtake an earlier version of the same id in the same batch, and that version would
+        then bring the erased entity back (a soak run found it: version and tombstone 2 s apart, batched
+        together in the backlog after a rebalance).
+        """
         accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]] = []
+        ordered: list[tuple[ShardInput | None, ShardKind, str]] = []  # None: the next accepted entity
         pending = []
         for event in events:
             message = event.message
             if message.topic == self.settings.delivery.topic_subscriptions:
                 metrics.EVENTS_CONSUMED.labels(message.topic).inc()
-                pending += await self.subscription(message)
+                threshold = self.subscription(message)
+                if threshold is not None:
+                    company_id = threshold.deleted or (threshold.entity or {})["company_id"]
+                    ordered.append((threshold, "subscription", company_id))
                 continue
             kind: codec.Kind = "company" if message.topic == self.settings.topic_companies else "challenge"
             metrics.EVENTS_CONSUMED.labels(message.topic).inc()
@@ -135,44 +149,49 @@ class EmbedStage:
                 pending.append(await self.dead_letters.send(key=message.key, value=record))
             elif isinstance(decoded, codec.Tombstone):
                 deletion = ShardInput(kind, deleted=decoded.key, source_timestamp=message.timestamp)
-                pending += await self.route(deletion, kind, decoded.key)
+                ordered.append((deletion, kind, decoded.key))
             else:
                 accepted.append((event, decoded))
-        if accepted:
-            texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
-            vectors = await self.encoder.encode(texts, stage="input")
-            model = self.encoder.model.name
-            for (event, entity), vector in zip(accepted, vectors, strict=True):
-                kind = "challenge" if isinstance(entity, Challenge) else "company"
-                payload = ShardInput(
-                    kind,
-                    entity.model_dump(mode="json"),
-                    codec.encode_vector(vector),
-                    model,
-                    event.message.timestamp,
-                    source_city=self.cities.get(event.message.topic),
-                )
-                pending += await self.route(payload, kind, entity.key)
+                ordered.append((None, kind, decoded.key))
+        embedded = iter(await self._embed(accepted))
+        for payload, kind, key in ordered:
+            pending += await self.route(payload if payload is not None else next(embedded), kind, key)
         await confirm(pending)
 
-    async def subscription(self, message) -> list:
-        """A company's alert threshold (or its removal, a tombstone) to the company's shard."""
+    async def _embed(self, accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]]) -> list[ShardInput]:
+        """The shard input of each accepted entity, with its vector (one model call for all)."""
+        if not accepted:
+            return []
+        texts = [challenge_text(e) if isinstance(e, Challenge) else company_text(e) for _, e in accepted]
+        vectors = await self.encoder.encode(texts, stage="input")
+        model = self.encoder.model.name
+        return [
+            ShardInput(
+                "challenge" if isinstance(entity, Challenge) else "company",
+                entity.model_dump(mode="json"),
+                codec.encode_vector(vector),
+                model,
+                event.message.timestamp,
+                source_city=self.cities.get(event.message.topic),
+            )
+            for (event, entity), vector in zip(accepted, vectors, strict=True)
+        ]
+
+    def subscription(self, message) -> ShardInput | None:
+        """A company's alert threshold (or its removal, a tombstone) as input for the company's shard."""
         key = message.key.decode("utf-8", errors="replace") if message.key else None
         if message.value is None:
-            if not key:
-                return []
-            return await self.route(ShardInput("subscription", deleted=key), "subscription", key)
+            return ShardInput("subscription", deleted=key) if key else None
         try:
             subscription = Subscription.model_validate_json(message.value)
         except ValidationError as error:
             log.warning("ignored invalid subscription %r: %s", key, codec.describe_validation_error(error))
-            return []
+            return None
         if key is not None and key != subscription.company_id:
             log.warning("ignored subscription: key %r differs from company_id %r", key, subscription.company_id)
-            return []
+            return None
         entity = {"company_id": subscription.company_id, "min_score": subscription.min_score}
-        payload = ShardInput("subscription", entity, source_timestamp=message.timestamp)
-        return await self.route(payload, "subscription", subscription.company_id)
+        return ShardInput("subscription", entity, source_timestamp=message.timestamp)
 
     async def route(self, payload: ShardInput, kind: str, key: str) -> list:
         """Send to the entity's shard partitions (see routing.shards_for); returns the pending sends."""

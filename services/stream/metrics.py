@@ -47,6 +47,13 @@ MATCHES_EMITTED = Counter("matchmaker_matches_emitted_total", "MatchResults prod
 ENTITIES_STORED = Gauge(
     "matchmaker_entities_in_index", "Entities in this process's vector indexes.", ["kind"], registry=REGISTRY
 )
+CHANGELOG_RECOVERED = Counter(
+    "matchmaker_changelog_records_recovered_total",
+    "Table changelog records read to restore a table (start, rebalance); with the RocksDB store only those "
+    "newer than the local database.",
+    ["table"],
+    registry=REGISTRY,
+)
 STALLED_PARTITIONS = Counter(
     "matchmaker_stalled_partitions_total",
     "Assigned partitions found behind with no progress (services/stream/watchdog.py), each then recovered.",

@@ -26,7 +26,7 @@ import numpy as np
 from matcher import Ranker, challenge_text, company_text
 from schemas import Challenge, CompanyProfile
 from services.kafka import codec
-from services.kafka.faust_app import ConfirmedTable
+from services.kafka.faust_app import ConfirmedTable, partition_items
 from services.settings import Settings
 from services.stream import metrics
 from services.stream.acks import hold, release
@@ -100,13 +100,14 @@ class ShardStage:
             return ranker
         model = self.encoder.model
         ranker = Ranker(model.dimension, top_k=self.settings.top_k, min_score=self.settings.min_score)
-        for company_id, value in list(self.alerts.items()):
+        for company_id, value in list(partition_items(self.alerts, shard)):
             alert = AlertRecord.from_dict(value)
             if alert is not None and alert.shard == shard:
                 ranker.set_alert_threshold(company_id, alert.min_score)
         stale: list[tuple[ConfirmedTable, str, EntityRecord]] = []
         for table in (self.companies, self.challenges):
-            for key, value in list(table.items()):
+            # the shard's changelog partition is the shard (tables are written while its events are processed)
+            for key, value in partition_items(table, shard):
                 record = EntityRecord.from_dict(value)
                 if record is None or record.shard != shard or not record.indexed:
                     continue

@@ -8,8 +8,8 @@ until someone restarts the worker. The cause lives inside Faust's and aiokafka's
 watchdog is the safety net that holds whatever the cause.
 
 A partition is *stalled* when the group's committed offset for it has not moved for `stall_after` seconds
-while the broker holds records beyond it, and none of its records is in the worker's hands (no message
-of it delivered to a stream and not yet acknowledged: a long computation is not a stall). Recovery, in
+while the broker holds records beyond it, and the event at its committed offset is not in a stage's hands
+(held and not yet released, `acks.in_hand`: a long computation is not a stall). Recovery, in
 two steps: first the partition is made fetchable again here (resumed in Faust's bookkeeping and sought
 to its committed offset); if it stays stalled, the worker asks the group to rebalance, which assigns and
 seeks every partition afresh. Both steps may re-deliver records: outputs are idempotent (same match_id).
@@ -28,6 +28,7 @@ from services.kafka import clients
 from services.ops.progress import group_lag
 from services.settings import Settings
 from services.stream import metrics
+from services.stream.acks import in_hand
 
 log = logging.getLogger("matchmaker.watchdog")
 
@@ -82,6 +83,14 @@ class StallTracker:
         self._seen.clear()
 
 
+def processing(tp: Partition, committed: int | None) -> bool:
+    """True while a stage holds the partition's next event to commit (its committed offset): a long
+    computation, not a stall. Other held events do not count: the one at the head is what the commit
+    waits for, and an event Faust dropped before a stage got it is never held."""
+    held = in_hand(tp.topic, tp.partition)
+    return (committed in held) if committed is not None else bool(held)
+
+
 class Watchdog:
     """Runs the tracker over the worker's assigned stream partitions every `interval` seconds."""
 
@@ -112,7 +121,7 @@ class Watchdog:
         if not assigned:
             return
         offsets = await asyncio.get_running_loop().run_in_executor(None, self._offsets, assigned)
-        busy = {Partition(m.tp.topic, m.tp.partition) for m in list(consumer._unacked_messages)}
+        busy = {tp for tp, (committed, _) in offsets.items() if processing(tp, committed)}
         for tp in self.tracker.observe(time.monotonic(), offsets, busy):
             await self._recover(tp, offsets[tp])
 

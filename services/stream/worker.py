@@ -30,15 +30,16 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
 
 from services.errors import ConfigurationError
-from services.kafka.faust_app import json_table, make_app, raw_topic, run_faust_worker
+from services.kafka.faust_app import data_dir, json_table, make_app, raw_topic, run_faust_worker
 from services.ops.access import guard_faust_web
 from services.settings import Settings
-from services.stream import metrics
+from services.stream import local_state, metrics
 from services.stream.embed import EmbedStage, Encoder
 from services.stream.merge import MergeStage
 from services.stream.messages import ShardInput
@@ -58,7 +59,12 @@ class MatchWorker:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = make_app(
-            settings, settings.app_id, settings.shards, settings.worker_web_port, settings.worker_web_host
+            settings,
+            settings.app_id,
+            settings.shards,
+            settings.worker_web_port,
+            settings.worker_web_host,
+            store=settings.store,
         )
         guard_faust_web(self.app, settings, settings.worker_web_host, "worker's web server")
         self.encoder = Encoder(settings)
@@ -78,10 +84,10 @@ class MatchWorker:
         self.matches = raw_topic(app, s.topic_matches)
         self.dead_letters = raw_topic(app, s.topic_dead_letters)
         # values are the dicts of services.stream.messages (EntityRecord, MergeState), converted at access
-        self.companies = json_table(app, "companies", s.shards)
-        self.challenges = json_table(app, "challenges", s.shards)  # key "<shard>/<challenge_id>"
-        self.merges = json_table(app, "merges", s.shards)
-        self.alerts = json_table(app, "alerts", s.shards)  # key company_id: AlertRecord (its alert threshold)
+        self.companies = json_table(app, "companies", s.shards, _count_recovered("companies"))
+        self.challenges = json_table(app, "challenges", s.shards, _count_recovered("challenges"))  # key "<shard>/<id>"
+        self.merges = json_table(app, "merges", s.shards, _count_recovered("merges"))
+        self.alerts = json_table(app, "alerts", s.shards, _count_recovered("alerts"))  # key company_id: AlertRecord
         output = MatchOutput(self.matches, self.encoder)
         self.embed = EmbedStage(s, self.encoder, self.shard_input, self.dead_letters)
         self.shard = ShardStage(
@@ -142,12 +148,21 @@ class MatchWorker:
                 self.shard.drop(tp.partition)
 
 
+def _count_recovered(table: str) -> Callable[[faust.EventT], Awaitable[None]]:
+    """Counts the changelog records a start or rebalance reads: how much a restart had to replay."""
+    counter = metrics.CHANGELOG_RECOVERED.labels(table)
+
+    async def count(event: faust.EventT) -> None:
+        counter.inc()
+
+    return count
+
+
 def run_worker(settings: Settings) -> None:
     """Run one worker process until SIGTERM/SIGINT."""
     from matcher.bridge import preload as preload_language_resources
     from services.kafka.topics import (
         create_missing,
-        delivery_topic_specs,
         missing,
         output_topic_specs,
         source_topic_specs,
@@ -156,16 +171,18 @@ def run_worker(settings: Settings) -> None:
     )
 
     settings = with_replication(settings.as_principal("worker"))
-    absent = missing(settings, list(source_topic_specs(settings)))
+    # the subscriptions topic carries the alert thresholds; like the sources, the operator creates it
+    absent = missing(settings, [*source_topic_specs(settings), settings.delivery.topic_subscriptions])
     if absent:  # Faust would subscribe anyway and never fetch them once they appear
         raise ConfigurationError(
             f"source topics {absent} do not exist (or principal {settings.kafka_username} may not read them); "
             "the operator creates them: `matchmaker access sync`"
         )
-    # the subscriptions topic carries the alert thresholds: created here too when no notifier ran yet
-    subscriptions = settings.delivery.topic_subscriptions
-    alerts = {subscriptions: delivery_topic_specs(settings)[subscriptions]}
-    create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings), **alerts})
+    create_missing(settings, {**output_topic_specs(settings), **worker_topic_specs(settings)})
+    if settings.store == "rocksdb":
+        changelogs = [topic for topic in worker_topic_specs(settings) if topic.endswith("-changelog")]
+        datadir = data_dir(settings, settings.app_id, settings.worker_web_port)
+        local_state.keep_or_forget(datadir, local_state.topic_ids(settings, changelogs))
     worker = MatchWorker(settings)
     _ = worker.embedder  # load the model before joining the group: loading blocks for seconds
     preload_language_resources()  # likewise Voikko and the dictionaries of the language bridge

@@ -192,10 +192,11 @@ def test_rotate_and_reseal_keep_every_webhook_working_without_the_old_key(settin
     assert out.startswith("resealed 3 subscriptions")
     current = current_subscriptions(settings)
     for company_id in ("co-inst", "co-cli", "co-gen"):
-        sealed = Subscription.model_validate_json(current[company_id]).sealed_secret
-        Sealer([new]).unseal(company_id, sealed)  # opens with the new key alone
+        record = Subscription.model_validate_json(current[company_id])
+        assert record.url is not None and record.sealed_secret is not None
+        Sealer([new]).unseal(company_id, record.url, record.sealed_secret)  # opens with the new key alone
         with pytest.raises(UnsealError):
-            Sealer([old]).unseal(company_id, sealed)
+            Sealer([old]).unseal(company_id, record.url, record.sealed_secret)
     wait_notifier_drained(settings, alive=lambda: all(p.alive for p in notifiers))
     path.write_text(new.decode("ascii") + "\n")  # the old key retired
 

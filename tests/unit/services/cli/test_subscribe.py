@@ -41,8 +41,9 @@ def published(monkeypatch, tmp_path) -> list[Subscription]:
 
 
 def unsealed(tmp_path, record: Subscription) -> str:
-    assert record.sealed_secret is not None
-    return load_sealer(tmp_path / "security" / "subscriptions.key").unseal(record.company_id, record.sealed_secret)
+    assert record.url is not None and record.sealed_secret is not None
+    key = tmp_path / "security" / "subscriptions.key"
+    return load_sealer(key).unseal(record.company_id, record.url, record.sealed_secret)
 
 
 @pytest.mark.parametrize("flag", [["--secret", SECRET], [f"--secret={SECRET}"], ["--secret"]])
@@ -100,7 +101,9 @@ def test_the_key_file_setting_is_used(published, tmp_path, monkeypatch):
     monkeypatch.setenv("MATCHMAKER_SUBSCRIPTION_KEY_FILE", str(key))
     monkeypatch.setenv("MATCHMAKER_WEBHOOK_SECRET", SECRET)
     assert main(COMMAND) == 0
-    assert load_sealer(key).unseal("co-1", published[0].sealed_secret) == SECRET
+    record = published[0]
+    assert record.url is not None and record.sealed_secret is not None
+    assert load_sealer(key).unseal("co-1", record.url, record.sealed_secret) == SECRET
     assert not (tmp_path / "security").exists()
 
 

@@ -42,7 +42,7 @@ def subscription(
     return Subscription(
         company_id=company_id,
         url=f"http://hooks.example/{company_id}",
-        sealed_secret=SEALER.seal(company_id, SECRET),
+        sealed_secret=SEALER.seal(company_id, f"http://hooks.example/{company_id}", SECRET),
         min_score=min_score,
         delivery=delivery,
     )

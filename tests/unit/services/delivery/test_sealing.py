@@ -10,6 +10,7 @@ import stat
 
 import httpx
 import pytest
+from cryptography.fernet import Fernet
 
 import services.delivery.subscriptions as subscriptions
 from schemas import Subscription
@@ -36,9 +37,9 @@ def traces(secret: str) -> list[str]:
 
 def test_seal_then_unseal_gives_the_secret_back():
     sealer = Sealer([generate_key()])
-    sealed = sealer.seal("co-1", SECRET)
-    assert sealer.unseal("co-1", sealed) == SECRET
-    assert sealer.seal("co-1", SECRET) != sealed  # a fresh IV each time: equal secrets do not show as equal
+    sealed = sealer.seal("co-1", URL, SECRET)
+    assert sealer.unseal("co-1", URL, sealed) == SECRET
+    assert sealer.seal("co-1", URL, SECRET) != sealed  # a fresh IV each time: equal secrets do not show as equal
 
 
 def test_the_record_on_the_topic_holds_no_trace_of_the_secret():
@@ -58,22 +59,38 @@ def tamper(sealed: str, position: int) -> str:
 @pytest.mark.parametrize("position", [0, 5, 20, 60, -10])  # version, timestamp, IV, ciphertext, MAC
 def test_a_tampered_token_is_refused(position):
     sealer = Sealer([generate_key()])
-    sealed = sealer.seal("co-1", SECRET)
+    sealed = sealer.seal("co-1", URL, SECRET)
     with pytest.raises(UnsealError) as refused:
-        sealer.unseal("co-1", tamper(sealed, position % len(sealed)))
+        sealer.unseal("co-1", URL, tamper(sealed, position % len(sealed)))
     assert SECRET not in str(refused.value)
 
 
 def test_another_key_or_another_company_is_refused():
-    sealed = Sealer([generate_key()]).seal("co-1", SECRET)
+    sealed = Sealer([generate_key()]).seal("co-1", URL, SECRET)
     with pytest.raises(UnsealError, match="another key"):
-        Sealer([generate_key()]).unseal("co-1", sealed)
+        Sealer([generate_key()]).unseal("co-1", URL, sealed)
     mine = Sealer([generate_key()])
     with pytest.raises(UnsealError, match="another company"):
-        mine.unseal("co-2", mine.seal("co-1", SECRET))  # co-1's sealed secret copied into co-2's record
+        mine.unseal("co-2", URL, mine.seal("co-1", URL, SECRET))  # co-1's sealed secret copied into co-2's record
     for junk in ("not-a-token", "é" * 120, ""):
         with pytest.raises(UnsealError):
-            mine.unseal("co-1", junk)
+            mine.unseal("co-1", URL, junk)
+
+
+def test_a_sealed_secret_moved_to_another_url_is_refused():
+    """Whoever may write subscriptions (the API sets alert thresholds there) cannot re-point a webhook."""
+    sealer = Sealer([generate_key()])
+    sealed = sealer.seal("co-1", URL, SECRET)
+    with pytest.raises(UnsealError, match="another webhook URL") as refused:
+        sealer.unseal("co-1", "https://attacker.example/collect", sealed)
+    assert SECRET not in str(refused.value)
+
+
+def test_a_secret_sealed_without_its_url_is_refused_with_what_to_do():
+    key = generate_key()
+    legacy = Fernet(key).encrypt(json.dumps({"company_id": "co-1", "secret": SECRET}).encode()).decode()
+    with pytest.raises(UnsealError, match="subscribe again"):
+        Sealer([key]).unseal("co-1", URL, legacy)
 
 
 @pytest.mark.parametrize("secret", ["short", "x" * 257, "sixteen-chars-ok\nsecond line", "tab\tin-the-middle-xx"])
@@ -117,7 +134,7 @@ def test_rotation_old_records_still_unseal_and_reseal_moves_them_to_the_new_key(
     path = tmp_path / "subscriptions.key"
     create_key_file(path)
     (old_key,) = read_keys(path)
-    sealed_before = load_sealer(path).seal("co-1", SECRET)
+    sealed_before = load_sealer(path).seal("co-1", URL, SECRET)
 
     assert add_key(path) == 2
     keys = read_keys(path)
@@ -125,13 +142,13 @@ def test_rotation_old_records_still_unseal_and_reseal_moves_them_to_the_new_key(
     assert path.read_text().startswith("# Six Cities Matchmaker")  # the comments stay
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     after = load_sealer(path)
-    assert after.unseal("co-1", sealed_before) == SECRET  # sealed with the old key, still opens
-    sealed_after = after.seal("co-1", SECRET)
+    assert after.unseal("co-1", URL, sealed_before) == SECRET  # sealed with the old key, still opens
+    sealed_after = after.seal("co-1", URL, SECRET)
     with pytest.raises(UnsealError):
-        Sealer([old_key]).unseal("co-1", sealed_after)
+        Sealer([old_key]).unseal("co-1", URL, sealed_after)
 
     resealed = after.reseal(sealed_before)
-    assert Sealer([keys[0]]).unseal("co-1", resealed) == SECRET  # the old key can go now
+    assert Sealer([keys[0]]).unseal("co-1", URL, resealed) == SECRET  # the old key can go now
     with pytest.raises(UnsealError):
         Sealer([generate_key()]).reseal(sealed_before)
 
@@ -142,13 +159,13 @@ def test_the_notifier_s_key_file_is_read_again_when_it_changes(tmp_path):
     with pytest.raises(ConfigurationError):
         keys.sealer()  # not there yet: an error, not a crash, and tried again next time
     create_key_file(path)
-    sealed = keys.sealer().seal("co-1", SECRET)
+    sealed = keys.sealer().seal("co-1", URL, SECRET)
     assert keys.sealer() is keys.sealer()  # unchanged file: not read again
     other = generate_key().decode()
     path.write_text(other + "\n")
     os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
     with pytest.raises(UnsealError):
-        keys.sealer().unseal("co-1", sealed)
+        keys.sealer().unseal("co-1", URL, sealed)
 
 
 def attempt(keys: KeyFile, subscription: Subscription) -> tuple[str, str, list[httpx.Request]]:
@@ -210,5 +227,5 @@ def test_reseal_publishes_every_subscription_it_can_open_sealed_with_the_current
     ((key, value),) = sent
     assert key == "co-1" and value is not None
     record, before = Subscription.model_validate_json(value), Subscription.model_validate_json(records["co-1"])
-    assert Sealer([new]).unseal("co-1", record.sealed_secret) == SECRET  # the old key is no longer needed
+    assert Sealer([new]).unseal("co-1", URL, record.sealed_secret) == SECRET  # the old key is no longer needed
     assert record.model_copy(update={"sealed_secret": ""}) == before.model_copy(update={"sealed_secret": ""})

@@ -49,7 +49,7 @@ def test_wrong_secret_or_malformed_signature_is_refused():
 
 
 def test_subscription_contract():
-    sealed = Sealer([generate_key()]).seal("co-1", SECRET)
+    sealed = Sealer([generate_key()]).seal("co-1", "https://example.fi/hook", SECRET)
     sub = Subscription(
         company_id="co-1", url="https://example.fi/hook", sealed_secret=sealed, min_score=0.4, delivery="digest"
     )

@@ -144,3 +144,29 @@ def test_a_contiguous_head_or_a_gap_at_the_committed_offset_is_committed_as_befo
     ):
         consumer, tp = bookkeeping(acked, committed, gap)
         assert Consumer._new_offset(consumer, tp) == expected
+
+
+def test_an_event_of_an_older_generation_is_never_counted_as_acknowledged():
+    from collections import defaultdict
+
+    faust_patches.apply()
+    tp = TP("shard-input", 0)
+    consumer = SimpleNamespace(
+        app=SimpleNamespace(consumer_generation_id=7, topics=SimpleNamespace(acks_enabled_for=lambda topic: True)),
+        _committed_offset=defaultdict(lambda: None),
+        _acked=defaultdict(list),
+        _acked_index=defaultdict(set),
+        _unacked_messages=set(),
+        _n_acked=0,
+        _waiting_for_ack=None,
+    )
+
+    class Message:  # hashable, like faust's Message
+        def __init__(self, offset: int, generation: int) -> None:
+            self.tp, self.topic, self.offset, self.generation_id, self.acked = tp, tp.topic, offset, generation, False
+
+    message = Message
+
+    assert Consumer.ack(consumer, message(25, generation=6)) is False  # skipped by its stream after a rebalance
+    assert Consumer.ack(consumer, message(26, generation=7)) is True
+    assert consumer._acked[tp] == [26]

@@ -137,7 +137,7 @@ def faust_app(settings: Settings, host: str):
     """A Faust app as the worker and notifier make theirs, with a probe and a metrics page."""
     from services.kafka.faust_app import make_app
 
-    app = make_app(settings, "access-test", 1, 6066, host)
+    app = make_app(settings, "access-test", 1, 6066, host, store="memory")
     access = guard_faust_web(app, settings, host, "worker's web server")
 
     async def healthz(view, request):

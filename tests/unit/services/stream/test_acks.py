@@ -13,6 +13,7 @@ class Message:
 
     def __init__(self) -> None:
         self.refcount, self.acked = 1, False  # one reference: the stream that yielded it
+        self.topic, self.partition, self.offset = "companies", 0, 7
 
     def incref(self) -> None:
         self.refcount += 1

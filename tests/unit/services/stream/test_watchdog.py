@@ -48,3 +48,32 @@ def test_partitions_no_longer_assigned_are_forgotten() -> None:
     tracker.observe(0, {A: (1, 2)})
     tracker.observe(5, {})
     assert tracker.observe(12, {A: (1, 2)}) == []  # its clock restarted when it came back
+
+
+def test_a_partition_counts_as_busy_only_while_a_stage_holds_its_next_event_to_commit():
+    from services.stream.acks import hold, release
+    from services.stream.watchdog import Partition, processing
+
+    class Message:
+        def __init__(self, offset: int) -> None:
+            self.topic, self.partition, self.offset, self.refcount = "wd-companies", 0, offset, 1
+
+        def incref(self) -> None:
+            self.refcount += 1
+
+    class Stream:
+        async def ack(self, event) -> None:
+            event.message.refcount -= 1
+
+    import asyncio
+    from types import SimpleNamespace
+
+    tp = Partition("wd-companies", 0)
+    later = SimpleNamespace(message=Message(4))
+    hold([later])  # 4 is being processed; 3, the committed offset, was dropped before any stage got it
+    assert not processing(tp, committed=3)  # a stall behind 3, whatever happens to 4
+    head = SimpleNamespace(message=Message(3))
+    hold([head])
+    assert processing(tp, committed=3)  # 3 itself is in hand: a long computation
+    asyncio.run(release(Stream(), [head, later]))
+    assert not processing(tp, committed=3) and not processing(tp, committed=None)
