@@ -29,7 +29,7 @@ from functools import partial
 import numpy as np
 
 from bench import data
-from bench.inproc import _configure_torch, _fill
+from bench.inproc import _configure_torch, _upsert
 from matcher import Ranker, challenge_text, company_text, load_embedder
 from matcher import features as F
 from services.model_env import use_offline_models
@@ -70,7 +70,8 @@ def fan_out(sizes: tuple[int, ...] = (10_000, 100_000)) -> dict:
     rows = []
     for n in sizes:
         ranker = Ranker(embedder.dimension, top_k=settings.top_k, min_score=settings.min_score)
-        _fill(ranker, templates, template_features, _vectors(template_vectors, n, seed=n), "aco", None, "", 1)
+        for i, vector in enumerate(_vectors(template_vectors, n, seed=n)):
+            _upsert(ranker, templates, template_features, i, "aco", vector)
         ids = list(ranker._companies.vectors.ids)
         thresholds = np.random.default_rng(7).uniform(*THRESHOLDS, size=n)
         for share in SHARES:

@@ -154,8 +154,8 @@ class EmbedStage:
                 accepted.append((event, decoded))
                 ordered.append((None, kind, decoded.key))
         embedded = iter(await self._embed(accepted))
-        for payload, kind, key in ordered:
-            pending += await self.route(payload if payload is not None else next(embedded), kind, key)
+        for payload, shard_kind, key in ordered:
+            pending += await self.route(payload if payload is not None else next(embedded), shard_kind, key)
         await confirm(pending)
 
     async def _embed(self, accepted: list[tuple[faust.EventT, Challenge | CompanyProfile]]) -> list[ShardInput]:
