@@ -13,6 +13,8 @@ the last row into the hole, as the vector index does. Both are O(row width), nev
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
 
 SparseVector = tuple[np.ndarray, np.ndarray]  # (int32 indices, sorted and unique; float32 values)
@@ -62,7 +64,7 @@ class SparseRows:
 
     @property
     def nbytes(self) -> int:
-        """Bytes allocated (blocks grow by doubling: their unused slots are zero pages, mostly not resident)."""
+        """Bytes allocated (arrays grow by doubling: their unused part is zero pages, mostly not resident)."""
         per_row = self._class.nbytes + self._slot.nbytes + self._length.nbytes
         return per_row + sum(block.nbytes for block in self._blocks) + self._scratch.nbytes
 
@@ -168,6 +170,20 @@ def class_width(n: int) -> int:
     return -(-n // step) * step
 
 
+MAPPED_FROM = 1 << 20
+
+
+def _zeros(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """A zeroed array; from MAPPED_FROM bytes on, in an anonymous memory map of its own. A block grows by
+    doubling, so its unused half must cost nothing: a fresh mapping's pages are mapped only when written,
+    and it goes back to the system as a whole when freed. The C heap (where malloc puts arrays of up to
+    32 MiB once a larger one was freed) zeroes and keeps them: 20-90 MB more at 100,000 companies."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    if nbytes < MAPPED_FROM:
+        return np.zeros(shape, dtype=dtype)
+    return np.frombuffer(mmap.mmap(-1, nbytes), dtype=dtype).reshape(shape)
+
+
 class _Block:
     """The rows of one width class: padded slots, dense (`count` in use), `owner[slot]` the row in it."""
 
@@ -187,13 +203,13 @@ class _Block:
         return self.count * (self.indices.itemsize * self.width + self.values.itemsize * self.width + 4)
 
     def add(self, row: int) -> int:
-        """A free slot for `row` (at the end; the block doubles when full)."""
+        """A free slot for `row` (at the end; a full block doubles: amortised O(row))."""
         slot = self.count
         if slot == self.owner.shape[0]:
             capacity = 2 * slot
-            indices = np.zeros((capacity, self.width), dtype=np.int32)
-            values = np.zeros((capacity, self.width), dtype=np.float32)
-            owner = np.zeros(capacity, dtype=np.int32)
+            indices = _zeros((capacity, self.width), np.int32)
+            values = _zeros((capacity, self.width), np.float32)
+            owner = _zeros((capacity,), np.int32)
             indices[:slot], values[:slot], owner[:slot] = self.indices, self.values, self.owner
             self.indices, self.values, self.owner = indices, values, owner
         self.owner[slot] = row

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher import Ranker, scoring
-from matcher.store import Columns, SparseRows, class_width, sparse_dot, sparse_vector
+from matcher.store import MAPPED_FROM, Columns, SparseRows, class_width, sparse_dot, sparse_vector
 from tests.support.factories import make_challenge, make_company
 
 TODAY = date(2027, 1, 1)
@@ -118,6 +118,22 @@ def test_memory_follows_the_entries_stored_not_the_longest_row():
     for i in range(1000):  # every short row grows: its old slots are released, the block stays dense
         rows.set(i, sparse_vector(np.arange(100), np.ones(100)))
     assert rows.bytes_in_use < 1.3 * (1000 * 100 + 300) * 8 + len(rows) * 16
+
+
+def test_blocks_grown_past_the_mapped_size_keep_their_rows():
+    rng = np.random.default_rng(13)
+    rows = SparseRows(dimension=2000)
+    kept = [sparse_vector(rng.choice(2000, size=150, replace=False), rng.random(150)) for _ in range(3000)]
+    for i, v in enumerate(kept):  # one class of 160 entries: its blocks pass MAPPED_FROM (1 MiB) as they double
+        rows.set(i, v)
+    for i in range(0, 2500, 7):  # delete from the middle of the mapped block
+        rows.move_last_to(i)
+        kept[i] = kept[-1]
+        kept.pop()
+    query = sparse_vector(rng.choice(2000, size=200, replace=False), rng.random(200))
+    want = (_dense(kept, 2000) * _dense([query], 2000)[0]).sum(axis=1, dtype=np.float64)
+    np.testing.assert_allclose(rows.dot(query), want, rtol=1e-12, atol=1e-12)
+    assert rows.nbytes > 2 * MAPPED_FROM
 
 
 def test_class_width_holds_the_row_with_padding_under_a_quarter():
