@@ -274,13 +274,9 @@ STORES = ("memory", "rocksdb")
 
 
 def _signal_bytes_in_use(ranker: Ranker) -> int:
-    """The signal rows' bytes in the rows used: the arrays grow by doubling and their unused rows are zero
-    pages the kernel has not mapped, so the allocation overstates the resident size by up to 2x."""
-    total = 0.0
-    for rows in ranker._companies.signals.values():
-        capacity = rows._indices.shape[0]
-        total += (rows.nbytes - rows._scratch.nbytes) * len(rows) / capacity
-    return int(total)
+    """The signal rows' bytes in the slots used: their blocks grow by doubling and their unused slots are
+    zero pages the kernel has not mapped, so the allocation overstates the resident size by up to 2x."""
+    return sum(rows.bytes_in_use for rows in ranker._companies.signals.values())
 
 
 def memory(n: int, store: str = "memory", pool_texts: int = 500) -> dict:

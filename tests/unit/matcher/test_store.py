@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher import Ranker, scoring
-from matcher.store import Columns, SparseRows, sparse_dot, sparse_vector
+from matcher.store import MAPPED_FROM, Columns, SparseRows, class_width, sparse_dot, sparse_vector
 from tests.support.factories import make_challenge, make_company
 
 TODAY = date(2027, 1, 1)
@@ -20,7 +20,7 @@ def _random_sparse(rng, dimension=50, most=12):
 
 def test_sparse_rows_dot_equals_pairwise_dot_after_overwrites_growth_and_deletes():
     rng = np.random.default_rng(3)
-    rows = SparseRows(capacity=2, width=2)  # forces capacity and width growth
+    rows = SparseRows(capacity=2)  # forces capacity growth (rows and blocks)
     kept: list = []
     for step in range(300):
         action = rng.random()
@@ -57,6 +57,89 @@ def test_narrow_dot_equals_dot_for_rows_of_every_length():
     some = np.sort(rng.choice(200, size=150, replace=False))
     np.testing.assert_array_equal(rows.dot_narrow(query, some), rows.dot(query, some))
     assert rows.dot_narrow(query, np.array([], dtype=np.int64)).shape == (0,)
+
+
+def _dense(vectors, dimension):
+    """The reference: every row as a dense float32 row."""
+    matrix = np.zeros((len(vectors), dimension), dtype=np.float32)
+    for i, (indices, values) in enumerate(vectors):
+        matrix[i, indices] = values
+    return matrix
+
+
+def test_rows_of_very_different_lengths_under_churn_equal_a_dense_reference():
+    rng = np.random.default_rng(11)
+    dimension = 1000
+    rows = SparseRows(dimension=dimension, capacity=4)
+    kept: list = []
+
+    def vector():  # short and long rows, so overwrites move rows between width classes
+        n = int(rng.choice([0, 1, 3, 5, 17, 33, 90, 128, 250, 305, 400]))
+        return sparse_vector(rng.choice(dimension, size=n, replace=False), rng.random(n))
+
+    for _ in range(1500):
+        action = rng.random()
+        if kept and action < 0.3:
+            row = int(rng.integers(len(kept)))
+            rows.move_last_to(row)
+            kept[row] = kept[-1]
+            kept.pop()
+        elif kept and action < 0.6:
+            row = int(rng.integers(len(kept)))
+            kept[row] = vector()
+            rows.set(row, kept[row])
+        else:
+            kept.append(vector())
+            rows.set(len(kept) - 1, kept[-1])
+    assert len(rows) == len(kept) > 100
+    for i, (indices, values) in enumerate(kept):
+        got = rows.row(i)
+        np.testing.assert_array_equal(got[0], indices)
+        np.testing.assert_array_equal(got[1], values)
+    dense = _dense(kept, dimension)
+    for q_len in (1, 40, 300):
+        query = sparse_vector(rng.choice(dimension, size=q_len, replace=False), rng.random(q_len))
+        q = _dense([query], dimension)[0]
+        want = (dense * q).sum(axis=1, dtype=np.float64)  # float32 products, float64 sums
+        np.testing.assert_allclose(rows.dot(query), want, rtol=1e-12, atol=1e-12)
+        some = rng.permutation(len(kept))[: len(kept) // 2]  # any order, any subset
+        np.testing.assert_allclose(rows.dot(query, some), want[some], rtol=1e-12, atol=1e-12)
+        np.testing.assert_array_equal(rows.dot_narrow(query, some), rows.dot(query, some))
+
+
+def test_memory_follows_the_entries_stored_not_the_longest_row():
+    rows = SparseRows(dimension=1000)
+    short = sparse_vector(np.arange(4), np.ones(4))
+    for i in range(1000):
+        rows.set(i, short)
+    rows.set(1000, sparse_vector(np.arange(300), np.ones(300)))
+    entries = 1000 * 4 + 300
+    assert rows.bytes_in_use < 1.3 * entries * 8 + len(rows) * 16  # padded to 300: ~2.4 MB
+    for i in range(1000):  # every short row grows: its old slots are released, the block stays dense
+        rows.set(i, sparse_vector(np.arange(100), np.ones(100)))
+    assert rows.bytes_in_use < 1.3 * (1000 * 100 + 300) * 8 + len(rows) * 16
+
+
+def test_blocks_grown_past_the_mapped_size_keep_their_rows():
+    rng = np.random.default_rng(13)
+    rows = SparseRows(dimension=2000)
+    kept = [sparse_vector(rng.choice(2000, size=150, replace=False), rng.random(150)) for _ in range(3000)]
+    for i, v in enumerate(kept):  # one class of 160 entries: its blocks pass MAPPED_FROM (1 MiB) as they double
+        rows.set(i, v)
+    for i in range(0, 2500, 7):  # delete from the middle of the mapped block
+        rows.move_last_to(i)
+        kept[i] = kept[-1]
+        kept.pop()
+    query = sparse_vector(rng.choice(2000, size=200, replace=False), rng.random(200))
+    want = (_dense(kept, 2000) * _dense([query], 2000)[0]).sum(axis=1, dtype=np.float64)
+    np.testing.assert_allclose(rows.dot(query), want, rtol=1e-12, atol=1e-12)
+    assert rows.nbytes > 2 * MAPPED_FROM
+
+
+def test_class_width_holds_the_row_with_padding_under_a_quarter():
+    for n in range(0, 2000):
+        width = class_width(n)
+        assert n <= width and (width - n) <= max(3, width // 4)
 
 
 def test_sparse_rows_accept_indices_beyond_any_declared_dimension():
