@@ -282,7 +282,8 @@ def _signal_bytes_in_use(ranker: Ranker) -> int:
 def memory(n: int, store: str = "memory", pool_texts: int = 500) -> dict:
     """RSS of a process holding what a worker holds for n companies (one process owning every shard), in parts.
 
-    baseline: the process after imports and the model's load (and one encode); table records: the RSS
+    baseline: the process after imports, the model's load (and one encode), the language resources and
+    the feature tables, all loaded before any state, whatever n is; table records: the RSS
     growth while the `companies` table is filled with the records the worker stores (shard, version, entity
     as JSON-ready dict, base64 vector, model) and read once, in a dict (`memory` store) or in RocksDB
     databases with the worker's options in a temporary directory (`rocksdb` store); Ranker: the RSS growth while the Ranker is
@@ -292,6 +293,8 @@ def memory(n: int, store: str = "memory", pool_texts: int = 500) -> dict:
     """
     import faust.stores.rocksdb  # noqa: F401  the worker imports Faust and its stores: part of the baseline
 
+    from matcher.bridge import preload as preload_language_resources
+
     if store not in STORES:
         raise ValueError(f"store must be one of {STORES}")
     settings = Settings()
@@ -299,6 +302,10 @@ def memory(n: int, store: str = "memory", pool_texts: int = 500) -> dict:
     _configure_torch(settings)
     embedder = load_embedder(settings.model)
     embedder.encode(["warm up the model"])
+    # what a worker loads before its first event whatever N is: the language resources (run_worker preloads
+    # them) and the matcher's feature tables (read on the first text)
+    preload_language_resources()
+    F.company_features(data.companies(1, seed=20, prefix="warm")[0])
     out["rss_baseline"] = _rss()
     out["model_param_bytes"] = int(sum(p.numel() * p.element_size() for p in embedder._model.parameters()))
     templates = data.companies(pool_texts, seed=21, prefix="tpl")

@@ -38,12 +38,13 @@ MIB = 1024 * 1024
 # 3 tables x 4 partitions that bounds nothing. These keep the resident part of each database small;
 # what is not resident stays on disk and in the OS page cache, which serves a block cache miss (a
 # table is read in full once, at a rebuild, then one record per event). At 100,000 companies in 4
-# shards the companies databases hold 62 MB resident with these, 153 MB with 2 x 16 MiB and 32 MiB
-# (`python -m bench.inproc memory 100000 rocksdb`; writing them took as long).
+# shards the companies databases hold 36 MB resident with these (2 x 4 MiB buffers, 4 MiB cache), 62 MB
+# with 2 x 8 MiB and 8 MiB, 153 MB with 2 x 16 MiB and 32 MiB (`python -m bench.inproc memory 100000
+# rocksdb`; writing them took as long, 2.5 s).
 ROCKSDB_OPTIONS: dict[str, int] = {
-    "write_buffer_size": 8 * MIB,
+    "write_buffer_size": 4 * MIB,
     "max_write_buffer_number": 2,
-    "block_cache_size": 8 * MIB,
+    "block_cache_size": 4 * MIB,
 }
 
 

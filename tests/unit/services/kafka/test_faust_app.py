@@ -42,7 +42,7 @@ def test_rocksdb_tables_use_rocksdict_with_bounded_options(settings):
         ROCKSDB_OPTIONS["max_write_buffer_number"],
     )
     assert other.data.rocksdb_options.block_cache_size == ROCKSDB_OPTIONS["block_cache_size"]
-    assert ROCKSDB_OPTIONS["block_cache_size"] == 8 * 1024 * 1024  # Faust popped nothing from the shared dict
+    assert ROCKSDB_OPTIONS["block_cache_size"] == 4 * 1024 * 1024  # Faust popped nothing from the shared dict
 
 
 def test_memory_tables_when_asked(settings):
