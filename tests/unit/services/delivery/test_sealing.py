@@ -212,6 +212,17 @@ def test_a_record_the_notifier_cannot_unseal_fails_the_attempt_without_a_request
     assert attempt(KeyFile(tmp_path / "missing.key"), foreign)[::2] == (PERMANENT, [])
 
 
+def test_a_webhook_re_pointed_by_whoever_writes_subscriptions_is_never_called(tmp_path):
+    """The API may write a company's record (its alert threshold); a URL changed there keeps the old
+    sealed secret, which then opens for nobody: no request, no signature for the new host."""
+    path = tmp_path / "subscriptions.key"
+    create_key_file(path)
+    mine = sealed_subscription(load_sealer(path), "co-1", URL, SECRET)
+    moved = mine.model_copy(update={"url": "https://attacker.example/collect", "min_score": 0.0})
+    kind, error, requests = attempt(KeyFile(path), moved)
+    assert (kind, requests) == (PERMANENT, []) and "another webhook URL" in error
+
+
 def test_reseal_publishes_every_subscription_it_can_open_sealed_with_the_current_key(monkeypatch):
     old, new = generate_key(), generate_key()
     records = {
