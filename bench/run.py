@@ -232,28 +232,11 @@ def _free_port() -> int:
     return free_port()
 
 
-def child(*args: str) -> Any:
-    """`python -m bench.inproc ARGS` in its own process (its RSS is its state's alone); its last stdout line, as JSON."""
+def child(*args: str, module: str = "bench.inproc") -> Any:
+    """`python -m MODULE ARGS` in its own process (its RSS is its state's alone); its last stdout line, as JSON."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "bench.inproc", *args],
-        capture_output=True,
-        text=True,
-        cwd=PROJECT_ROOT,
-        env=env,
-        timeout=1800,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(done.stderr[-2000:])
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def alerts_child() -> dict:
-    """Alert fan-out (bench/alerts.py) in its own process, like the memory rows."""
-    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
-    sizes = [str(n) for n in (10_000, 100_000) if n <= SCALE_MAX]
-    done = subprocess.run(
-        [sys.executable, "-m", "bench.alerts", *sizes],
+        [sys.executable, "-m", module, *args],
         capture_output=True,
         text=True,
         cwd=PROJECT_ROOT,
@@ -348,9 +331,9 @@ def main() -> int:
         say(f"memory, {MEMORY_N:,} companies, {store} store (own process) ...")
         result["memory"][store] = child("memory", str(MEMORY_N), store)
         result["memory"][store]["model_file_bytes"] = model_file_bytes(settings)
-    result["machine"]["loadavg_end"] = os.getloadavg()[0]
     say("alert fan-out (own process) ...")
-    result["alerts"] = alerts_child()
+    result["alerts"] = child(*(str(n) for n in (10_000, 100_000) if n <= SCALE_MAX), module="bench.alerts")
+    result["machine"]["loadavg_end"] = os.getloadavg()[0]
     result["total_seconds"] = time.monotonic() - began
     result["targets"] = targets.targets(result)
     result["table"] = targets.render(result["targets"])
