@@ -274,9 +274,7 @@ class Ranker:
             if keep.size < rows.size:
                 rows, thresholds = rows[keep], thresholds[keep]
                 raw = {signal: values[keep] for signal, values in raw.items()}
-            stored = side.signals[name]  # (terms rows are long and of very different lengths: gathered narrow)
-            dot = stored.dot_narrow if name == "terms" else stored.dot
-            raw[name] = dot(features.signal(name), rows)
+            raw[name] = side.signals[name].dot(features.signal(name), rows)
         fused = fuse(raw)
         keep = np.flatnonzero(np.round(fused, SCORE_DECIMALS) >= side.columns["alert"][rows])
         raw = {signal: values[keep] for signal, values in raw.items()}

@@ -156,10 +156,6 @@ class SparseRows:
             self._scratch[q_idx] = 0.0
         return out
 
-    def dot_narrow(self, query: SparseVector, rows: np.ndarray) -> np.ndarray:
-        """`dot` (kept for the callers that gathered rows of very different lengths narrow: every row is)."""
-        return self.dot(query, rows)
-
 
 def class_width(n: int) -> int:
     """The width of the class holding a row of n entries: multiples of 4 up to 32, then 4 per doubling
