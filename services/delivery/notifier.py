@@ -187,19 +187,15 @@ class Notifier:
     async def _subscriptions_agent(self, stream: faust.StreamT) -> None:
         async for event in stream.events():
             message = event.message
-            key = message.key.decode("utf-8", errors="replace") if message.key else None
-            if message.value is None:
-                if key and self.subscriptions.get(key) is not None:
-                    self.subscriptions[key] = None  # unsubscribed; pending entries are dropped by the sweeper
+            subscription = codec.decode_subscription(message.key, message.value)
+            if isinstance(subscription, codec.Tombstone):
+                if self.subscriptions.get(subscription.key) is not None:
+                    self.subscriptions[subscription.key] = None  # unsubscribed; the sweeper drops pending entries
                     await self._written()
                 continue
-            try:
-                subscription = Subscription.model_validate_json(message.value)
-            except ValidationError as error:
-                log.warning("ignored invalid subscription %r: %s", key, codec.describe_validation_error(error))
-                continue
-            if key is not None and key != subscription.company_id:
-                log.warning("ignored subscription: key %r differs from company_id %r", key, subscription.company_id)
+            if isinstance(subscription, codec.Rejected):
+                if message.value is not None:  # (a tombstone without a key was ignored without a word)
+                    log.warning("ignored subscription %r: %s", message.key, subscription.reason)
                 continue
             self._check_sealed(subscription)
             self.subscriptions[subscription.company_id] = subscription.model_dump(mode="json")

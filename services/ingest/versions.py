@@ -24,8 +24,6 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from schemas import Challenge, CompanyProfile, Subscription
 from services import versioning
 from services.kafka import codec
@@ -131,16 +129,10 @@ class SubscriptionView:
             self._current[company_id] = (subscription, partition, offset)
 
     def apply_record(self, key: bytes | None, value: bytes | None, partition: int, offset: int) -> None:
-        company_id = key.decode("utf-8", errors="replace") if key else None
-        if value is None:
-            if company_id:
-                self.apply(company_id, None, partition, offset)
-            return
-        try:
-            subscription = Subscription.model_validate_json(value)
-        except ValidationError:
-            return  # the notifier and the worker ignore it too
-        if company_id is None or company_id == subscription.company_id:
+        subscription = codec.decode_subscription(key, value)
+        if isinstance(subscription, codec.Tombstone):
+            self.apply(subscription.key, None, partition, offset)
+        elif not isinstance(subscription, codec.Rejected):  # (a rejected one: the notifier and worker ignore it too)
             self.apply(subscription.company_id, subscription, partition, offset)
 
 

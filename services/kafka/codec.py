@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 from pydantic import ValidationError
 
-from schemas import Challenge, CompanyProfile, DeadLetter
+from schemas import Challenge, CompanyProfile, DeadLetter, Subscription
 
 Kind = Literal["challenge", "company"]
 MODELS: dict[str, type[Challenge] | type[CompanyProfile]] = {"challenge": Challenge, "company": CompanyProfile}
@@ -20,9 +20,9 @@ ID_FIELD = {"challenge": "challenge_id", "company": "company_id"}
 
 @dataclass(frozen=True)
 class Tombstone:
-    """A null value: delete the entity with this key."""
+    """A null value: delete the entity with this key (for a subscription: unsubscribe this company)."""
 
-    kind: Kind
+    kind: Kind | Literal["subscription"]
     key: str
 
 
@@ -62,6 +62,23 @@ def decode(kind: Kind, key: bytes | None, value: bytes | None) -> Decoded:
     if key_text is not None and key_text != event_id:
         return Rejected(f"the message key {key_text!r} differs from {ID_FIELD[kind]} {event_id!r}", "key-mismatch")
     return event
+
+
+def decode_subscription(key: bytes | None, value: bytes | None) -> Subscription | Tombstone | Rejected:
+    """One record of the `subscriptions` topic (key company_id; a null value unsubscribes), read alike by
+    the notifier, the worker and the ingest API's view: a Rejected one is ignored by all three."""
+    key_text = key.decode("utf-8", errors="replace") if key else None
+    if value is None:
+        if not key_text:
+            return Rejected("a tombstone (null value) needs the company id as its key", "tombstone-without-key")
+        return Tombstone("subscription", key_text)
+    try:
+        subscription = Subscription.model_validate_json(value)
+    except ValidationError as error:
+        return Rejected(describe_validation_error(error), _category(error))
+    if key_text is not None and key_text != subscription.company_id:
+        return Rejected(f"the key {key_text!r} differs from company_id {subscription.company_id!r}", "key-mismatch")
+    return subscription
 
 
 def from_city(city: str | None, decoded: Decoded) -> Decoded:

@@ -15,10 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import faust
 import numpy as np
-from pydantic import ValidationError
 
 from matcher import challenge_text, company_text, load_embedder
-from schemas import Challenge, CompanyProfile, Subscription
+from schemas import Challenge, CompanyProfile
 from services.kafka import codec
 from services.settings import Settings
 from services.stream import metrics
@@ -131,8 +130,7 @@ class EmbedStage:
                 metrics.EVENTS_CONSUMED.labels(message.topic).inc()
                 threshold = self.subscription(message)
                 if threshold is not None:
-                    company_id = threshold.deleted or (threshold.entity or {})["company_id"]
-                    ordered.append((threshold, "subscription", company_id))
+                    ordered.append(threshold)
                 continue
             kind: codec.Kind = "company" if message.topic == self.settings.topic_companies else "challenge"
             metrics.EVENTS_CONSUMED.labels(message.topic).inc()
@@ -177,21 +175,18 @@ class EmbedStage:
             for (event, entity), vector in zip(accepted, vectors, strict=True)
         ]
 
-    def subscription(self, message) -> ShardInput | None:
+    def subscription(self, message) -> tuple[ShardInput, ShardKind, str] | None:
         """A company's alert threshold (or its removal, a tombstone) as input for the company's shard."""
-        key = message.key.decode("utf-8", errors="replace") if message.key else None
-        if message.value is None:
-            return ShardInput("subscription", deleted=key) if key else None
-        try:
-            subscription = Subscription.model_validate_json(message.value)
-        except ValidationError as error:
-            log.warning("ignored invalid subscription %r: %s", key, codec.describe_validation_error(error))
-            return None
-        if key is not None and key != subscription.company_id:
-            log.warning("ignored subscription: key %r differs from company_id %r", key, subscription.company_id)
+        subscription = codec.decode_subscription(message.key, message.value)
+        if isinstance(subscription, codec.Tombstone):
+            return ShardInput("subscription", deleted=subscription.key), "subscription", subscription.key
+        if isinstance(subscription, codec.Rejected):
+            if message.value is not None:  # (a tombstone without a key was ignored without a word)
+                log.warning("ignored subscription %r: %s", message.key, subscription.reason)
             return None
         entity = {"company_id": subscription.company_id, "min_score": subscription.min_score}
-        return ShardInput("subscription", entity, source_timestamp=message.timestamp)
+        payload = ShardInput("subscription", entity, source_timestamp=message.timestamp)
+        return payload, "subscription", subscription.company_id
 
     async def route(self, payload: ShardInput, kind: str, key: str) -> list:
         """Send to the entity's shard partitions (see routing.shards_for); returns the pending sends."""

@@ -72,3 +72,20 @@ def test_a_city_topic_cannot_delete_because_a_tombstone_names_no_city():
     refused = codec.from_city("Oulu", codec.Tombstone("challenge", "ch-1"))
     assert isinstance(refused, codec.Rejected) and refused.category == "city-tombstone"
     assert '"closed"' in refused.reason
+
+
+def test_subscription_records_decode_alike_for_every_reader():
+    """The notifier, the worker and the API's view all read the subscriptions topic through this."""
+    record = json.dumps({"company_id": "co-1", "min_score": 0.4}).encode()
+    subscription = codec.decode_subscription(b"co-1", record)
+    assert not isinstance(subscription, codec.Rejected | codec.Tombstone)
+    assert (subscription.company_id, subscription.min_score, subscription.webhook) == ("co-1", 0.4, False)
+    assert codec.decode_subscription(b"co-1", None) == codec.Tombstone("subscription", "co-1")
+    refused = {
+        "tombstone without key": codec.decode_subscription(None, None),
+        "another company's key": codec.decode_subscription(b"co-2", record),
+        "not a subscription": codec.decode_subscription(b"co-1", b'{"company_id": "co-1", "min_score": 7}'),
+        "not JSON": codec.decode_subscription(b"co-1", b"\xff"),
+    }
+    assert all(isinstance(r, codec.Rejected) for r in refused.values()), refused
+    assert "differs from company_id 'co-1'" in refused["another company's key"].reason
